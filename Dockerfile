@@ -1,0 +1,11 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY . .
+RUN pip install --no-cache-dir . \
+    && DEBUG=true python manage.py collectstatic --no-input
+RUN useradd --create-home involvement && mkdir -p /app/var && chown -R involvement /app/var
+USER involvement
+EXPOSE 8000
+CMD ["gunicorn", "involvement.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.views import HomeView
+from involvement import views
+
+admin.site.site_header = "Involvement support"
+admin.site.site_title = "Involvement support"
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("health/", views.health, name="health"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("support/", admin.site.urls),
+]
+
+handler400 = "involvement.views.bad_request"
+handler403 = "involvement.views.permission_denied"
+handler404 = "involvement.views.page_not_found"
+handler500 = "involvement.views.server_error"

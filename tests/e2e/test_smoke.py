@@ -1,0 +1,43 @@
+"""Every demo account signs in through the real pages (TOTP included) and lands on its home."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from accounts.demo import DEMO_PASSWORD, demo_totp_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# email, whether two-factor is asked for, the heading of the page they land on
+DEMO_HOMES = [
+    ("volunteer@example.org", False, "Hello, Siân"),
+    ("coordinator@example.org", True, "Hello, Priya"),
+    ("coordinator.b@example.org", True, "Hello, Tomasz"),
+    ("lead@example.org", True, "Hello, Zoë"),
+    ("finance@example.org", True, "Hello, Gareth"),
+    ("admin@example.org", True, "Members of University of Northbridge"),
+]
+
+
+def sign_in(page, base_url: str, email: str, *, totp: bool) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    if totp:
+        page.get_by_label("Code").fill(demo_totp_code())
+        page.get_by_role("button", name="Sign In").click()
+
+
+def test_every_demo_account_signs_in_and_sees_its_home(live_server, page, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+
+    for email, totp, heading in DEMO_HOMES:
+        page.context.clear_cookies()
+        sign_in(page, live_server.url, email, totp=totp)
+
+        assert page.locator("h1").inner_text() == heading, email
+        assert page.locator("h1").count() == 1
+        page.get_by_role("button", name="Sign out").click()

@@ -1,0 +1,109 @@
+"""factory_boy factories with valid, boring defaults."""
+
+from __future__ import annotations
+
+import datetime
+
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+
+from accounts.models import MemberInvitation, Membership, Organisation, Partnership, User
+from volunteers.models import NetworkMembership, VolunteerProfile
+
+PASSWORD = "a-long-test-password-42"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    name = factory.Sequence(lambda n: f"Person {n}")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+def with_totp(user: User, secret: str = TOTP_SECRET) -> User:
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, secret)
+    return user
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"organisation-{n}")
+    kind = Organisation.Kind.UNIVERSITY
+
+
+class UniversityFactory(OrganisationFactory):
+    name = factory.Sequence(lambda n: f"University {n}")
+    slug = factory.Sequence(lambda n: f"university-{n}")
+    kind = Organisation.Kind.UNIVERSITY
+
+
+class CharityFactory(OrganisationFactory):
+    name = factory.Sequence(lambda n: f"Charity {n}")
+    slug = factory.Sequence(lambda n: f"charity-{n}")
+    kind = Organisation.Kind.CHARITY
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(UniversityFactory)
+    role = Membership.Role.COORDINATOR
+
+
+class PartnershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partnership
+
+    network = factory.SubFactory(CharityFactory)
+    university = factory.SubFactory(UniversityFactory)
+    starts_on = datetime.date(2024, 1, 1)
+
+
+class MemberInvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MemberInvitation
+
+    organisation = factory.SubFactory(UniversityFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.org")
+    role = Membership.Role.COORDINATOR
+    invited_by = factory.SubFactory(UserFactory)
+
+
+class VolunteerProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VolunteerProfile
+
+    user = factory.SubFactory(UserFactory)
+
+
+class NetworkMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NetworkMembership
+
+    volunteer = factory.SubFactory(VolunteerProfileFactory)
+    network = factory.SubFactory(CharityFactory)
+    status = NetworkMembership.Status.ACTIVE
+
+
+def staff(role: str, organisation: Organisation, *, mfa: bool = True, **user_fields: object) -> User:
+    """A user holding ``role`` at ``organisation``, with TOTP set up unless ``mfa`` is False."""
+    user = UserFactory(**user_fields)
+    MembershipFactory(user=user, organisation=organisation, role=role)
+    return with_totp(user) if mfa else user

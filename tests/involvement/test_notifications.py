@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import datetime
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from involvement.models import Notification
+from involvement.notifications import deliver_notification, queue_notification, sweep_pending_notifications
+from tests.factories import MemberInvitationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+INVITATION_CONTEXT = {
+    "organisation": "University A",
+    "role": "Coordinator",
+    "invited_by": "Ada Lovelace",
+    "accept_url": "https://involvement.example/invitations/abc/",
+    "expires_in_days": 14,
+}
+
+
+def queue_invitation_email(unique_key: str = "member-invitation:1", email: str = "new@example.org") -> Notification:
+    return queue_notification(
+        template_key="accounts/member_invitation", unique_key=unique_key, email=email, context=INVITATION_CONTEXT
+    )
+
+
+def test_queue_notification_delivers_on_commit_with_text_and_html(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notification = queue_invitation_email()
+
+    notification.refresh_from_db()
+    assert len(callbacks) == 1
+    assert notification.status == Notification.Status.SENT
+    assert notification.attempts == 1
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["new@example.org"]
+    assert message.subject == "You are invited to join University A on Involvement"
+    assert "https://involvement.example/invitations/abc/" in message.body
+    assert message.alternatives[0][1] == "text/html"
+    assert '<a href="https://involvement.example/invitations/abc/">' in message.alternatives[0][0]
+
+
+def test_queue_notification_rolled_back_with_its_cause_sends_nothing(django_capture_on_commit_callbacks):
+    def cause_that_fails() -> None:
+        with transaction.atomic():
+            queue_invitation_email()
+            raise RuntimeError("the cause failed")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        cause_that_fails()
+
+    assert callbacks == []
+    assert Notification.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_queue_notification_same_unique_key_twice_sends_once(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = queue_invitation_email()
+        second = queue_invitation_email()
+
+    assert first.pk == second.pk
+    assert Notification.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_queue_notification_uses_recipient_address():
+    user = UserFactory(email="siân@example.org")
+
+    notification = queue_notification(
+        template_key="accounts/member_invitation", unique_key="k", recipient=user, context=INVITATION_CONTEXT
+    )
+
+    assert notification.email == "siân@example.org"
+    assert notification.recipient == user
+
+
+def test_queue_notification_without_address_is_refused():
+    with pytest.raises(ValueError, match="needs a recipient"):
+        queue_notification(template_key="accounts/member_invitation", unique_key="k", context={})
+
+
+def test_deliver_notification_twice_sends_once(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        notification = queue_invitation_email()
+
+    first = deliver_notification(notification_id=notification.pk)
+    second = deliver_notification(notification_id=notification.pk)
+
+    assert (first, second) == (Notification.Status.SENT, Notification.Status.SENT)
+    assert len(mail.outbox) == 1
+
+
+def test_deliver_notification_unknown_id_returns_none():
+    assert deliver_notification(notification_id=999_999) is None
+
+
+def test_deliver_notification_mail_failure_is_recorded_then_marked_failed(settings, django_capture_on_commit_callbacks):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    with django_capture_on_commit_callbacks(execute=False):
+        notification = queue_invitation_email()
+
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=ConnectionRefusedError("smtp down")):
+        first = deliver_notification(notification_id=notification.pk)
+        notification.refresh_from_db()
+        assert first == Notification.Status.PENDING
+        assert notification.attempts == 1
+        assert notification.last_error == "ConnectionRefusedError: smtp down"
+        second = deliver_notification(notification_id=notification.pk)
+
+    notification.refresh_from_db()
+    assert second == Notification.Status.FAILED
+    assert notification.status == Notification.Status.FAILED
+    assert notification.attempts == 2
+    assert mail.outbox == []
+
+
+def test_broker_outage_leaves_row_pending_and_the_sweep_delivers_it(django_capture_on_commit_callbacks):
+    broker_down = OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    with (
+        mock.patch("involvement.tasks.task_deliver_notification.delay", side_effect=broker_down),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        notification = queue_invitation_email()
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.PENDING
+    assert mail.outbox == []
+
+    with time_machine.travel(datetime.timedelta(minutes=3)):
+        queued = sweep_pending_notifications()
+
+    notification.refresh_from_db()
+    assert queued == 1
+    assert notification.status == Notification.Status.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_sweep_leaves_recent_and_sent_rows_alone(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_invitation_email(unique_key="sent")
+    with django_capture_on_commit_callbacks(execute=False):
+        queue_invitation_email(unique_key="recent")
+
+    assert sweep_pending_notifications() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_account_message_content_is_cleared_after_delivery(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = queue_notification(
+            template_key="account.password_reset_key",
+            unique_key="account:1",
+            email="someone@example.org",
+            context={"subject": "Reset your password", "text": "Your link: https://x/reset/secret/", "html": ""},
+        )
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
+    assert notification.context == {}
+    assert mail.outbox[0].subject == "Reset your password"
+    assert "https://x/reset/secret/" in mail.outbox[0].alternatives[0][0]
+
+
+def test_invitation_email_queued_by_a_service_arrives(django_capture_on_commit_callbacks):
+    invitation = MemberInvitationFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_notification(
+            template_key="accounts/member_invitation",
+            unique_key=f"member-invitation:{invitation.pk}",
+            email=invitation.email,
+            context=INVITATION_CONTEXT,
+        )
+
+    assert [message.to for message in mail.outbox] == [[invitation.email]]

@@ -1,0 +1,162 @@
+"""Who gets what at every URL of the project.
+
+``test_every_url_has_an_access_entry`` walks the URL configuration and fails when a project URL
+has no entry in ``ACCESS``. Each entry then says what an anonymous visitor gets (the sign-in
+redirect, unless the page is public), which user gets the page (200), which user has the wrong
+role (403) and which holds the role in another organisation (404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Membership, User
+from accounts.services import invitation_token
+from tests.conftest import World, signed_in
+from tests.factories import MemberInvitationFactory
+
+# URLs that are not the project's own: Django's admin (it requires is_staff and has its own
+# sign-in) and allauth's account pages (public or signed-in by allauth's own rules).
+EXTERNAL_NAMESPACES = {"admin"}
+EXTERNAL_MODULE_PREFIXES = ("allauth.", "django.contrib.admin")
+
+
+@dataclass(frozen=True)
+class Access:
+    name: str
+    kwargs: Callable[[World], dict[str, Any]] = field(default=lambda world: {})
+    public: bool = False
+    # World attributes of users: who gets the page, who has the wrong role, who is elsewhere.
+    allowed: str | None = None
+    wrong_role: str | None = None
+    other_org: str | None = None
+    # What the allowed user's GET returns (some public pages answer 400 to a bad token).
+    allowed_status: int = 200
+
+
+def membership_of(user: User) -> Membership:
+    return Membership.objects.filter(user=user).first()  # type: ignore[return-value]
+
+
+def org_slug(world: World) -> dict[str, Any]:
+    return {"slug": world.university.slug}
+
+
+def pending_invitation(world: World) -> dict[str, Any]:
+    invitation = MemberInvitationFactory(organisation=world.university, invited_by=world.admin)
+    return {"slug": world.university.slug, "pk": invitation.pk}
+
+
+def coordinator_membership(world: World) -> dict[str, Any]:
+    return {"slug": world.university.slug, "pk": membership_of(world.coordinator).pk}
+
+
+def invitation_link(world: World) -> dict[str, Any]:
+    invitation = MemberInvitationFactory(
+        organisation=world.university, invited_by=world.admin, email=world.outsider.email
+    )
+    return {"token": invitation_token(invitation)}
+
+
+ACCESS: list[Access] = [
+    Access("home", public=True, allowed="volunteer"),
+    Access("health", public=True, allowed="outsider"),
+    Access("accounts:invitation", invitation_link, public=True, allowed="outsider"),
+    Access("accounts:organisations", allowed="coordinator", wrong_role="volunteer"),
+    Access("accounts:organisation", org_slug, allowed="coordinator", wrong_role="volunteer", other_org="other_lead"),
+    Access("accounts:members", org_slug, allowed="admin", wrong_role="coordinator", other_org="other_admin"),
+    Access("accounts:invite", org_slug, allowed="admin", wrong_role="finance", other_org="other_admin"),
+    Access(
+        "accounts:change_role",
+        coordinator_membership,
+        allowed="admin",
+        wrong_role="coordinator",
+        other_org="other_admin",
+    ),
+    Access(
+        "accounts:remove_member",
+        coordinator_membership,
+        allowed="admin",
+        wrong_role="lead",
+        other_org="other_admin",
+    ),
+    Access(
+        "accounts:revoke_invitation",
+        pending_invitation,
+        allowed="admin",
+        wrong_role="coordinator",
+        other_org="other_admin",
+    ),
+]
+
+
+def walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, str]]:
+    """Every (name, route, view module) reachable from ``patterns``."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner_namespace = namespace
+            if pattern.namespace:
+                inner_namespace = f"{namespace}{pattern.namespace}:"
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner_namespace)
+        elif isinstance(pattern, URLPattern):
+            module = getattr(pattern.callback, "__module__", "") or ""
+            view_class = getattr(pattern.callback, "view_class", None)
+            if view_class is not None:
+                module = view_class.__module__
+            name = f"{namespace}{pattern.name}" if pattern.name else f"{namespace}"
+            yield name, prefix + str(pattern.pattern), module
+
+
+def project_urls() -> list[tuple[str, str]]:
+    found = []
+    for name, route, module in walk(get_resolver().url_patterns):
+        if name.split(":", 1)[0] in EXTERNAL_NAMESPACES or module.startswith(EXTERNAL_MODULE_PREFIXES):
+            continue
+        if module.startswith("django.views.static"):
+            continue
+        found.append((name, route))
+    return found
+
+
+def test_every_url_has_an_access_entry():
+    listed = {entry.name for entry in ACCESS}
+    unnamed = [route for name, route in project_urls() if not name or name.endswith(":")]
+    missing = sorted(name for name, _route in project_urls() if name not in listed)
+
+    assert unnamed == [], "every project URL needs a name so the access table can list it"
+    assert missing == [], f"add these URLs to ACCESS in tests/test_access.py: {missing}"
+
+
+def test_access_table_names_only_real_urls():
+    known = {name for name, _route in project_urls()}
+
+    assert sorted(entry.name for entry in ACCESS if entry.name not in known) == []
+
+
+@pytest.mark.parametrize("entry", ACCESS, ids=lambda entry: entry.name)
+def test_access(entry: Access, world: World, client):
+    url = reverse(entry.name, kwargs=entry.kwargs(world))
+
+    anonymous = client.get(url)
+    if entry.public:
+        assert anonymous.status_code == 200
+    else:
+        assert anonymous.status_code == 302
+        assert anonymous["Location"] == f"{reverse('account_login')}?next={url}"
+
+    if entry.allowed:
+        assert signed_in(getattr(world, entry.allowed)).get(url).status_code == entry.allowed_status
+    if entry.wrong_role:
+        assert signed_in(getattr(world, entry.wrong_role)).get(url).status_code == 403
+    if entry.other_org:
+        assert signed_in(getattr(world, entry.other_org)).get(url).status_code == 404
+
+
+def test_admin_site_needs_support_staff(world: World, client):
+    assert client.get("/support/").status_code == 302
+    assert signed_in(world.admin).get("/support/").status_code == 302
