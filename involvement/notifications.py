@@ -9,6 +9,7 @@ locks the row and sends only a pending one, so an email is neither lost nor sent
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,16 @@ from accounts.models import User
 from involvement.models import Notification
 
 logger = logging.getLogger(__name__)
+
+# Files attached to an email, built at delivery time from the row (an .ics for a booking, say).
+Attachment = tuple[str, bytes, str]
+_ATTACHMENT_BUILDERS: dict[str, Callable[[Notification], list[Attachment]]] = {}
+
+
+def register_attachments(template_key: str, builder: Callable[[Notification], list[Attachment]]) -> None:
+    """Let an app attach files to one kind of email (called from its ``AppConfig.ready``)."""
+    _ATTACHMENT_BUILDERS[template_key] = builder
+
 
 # Rows with these template keys carry a pre-rendered message holding a secret (a sign-in code,
 # a password-reset link); their content is cleared once delivered.
@@ -88,6 +99,9 @@ def render_notification(notification: Notification) -> EmailMultiAlternatives:
         subject=" ".join(subject.split()), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[notification.email]
     )
     message.attach_alternative(html, "text/html")
+    builder = _ATTACHMENT_BUILDERS.get(notification.template_key)
+    for filename, content, mimetype in builder(notification) if builder else []:
+        message.attach(filename, content, mimetype)
     return message
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -232,6 +233,16 @@ CELERY_BEAT_SCHEDULE = {
     "involvement.sweep_pending_notifications": {
         "task": "involvement.sweep_pending_notifications",
         "schedule": timedelta(minutes=5),
+    },
+    # Warn leads 30 days before a volunteer's check expires: early each morning, once per expiry.
+    "volunteers.warn_expiring_checks": {
+        "task": "volunteers.warn_expiring_checks",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    # Paused volunteers whose return date has come are active again from the start of the day.
+    "volunteers.resume_returning_volunteers": {
+        "task": "volunteers.resume_returning_volunteers",
+        "schedule": crontab(hour=0, minute=15),
     },
 }
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("volunteers.urls")),
     path("support/", admin.site.urls),
 ]
 

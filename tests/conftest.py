@@ -11,6 +11,8 @@ from django.test import Client
 
 from accounts.models import Membership, Organisation, User
 from tests import factories
+from volunteers.models import ConsentPurpose
+from volunteers.services import ensure_consent_purposes
 
 USES_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 USES_REDIS = bool(os.environ.get("REDIS_URL"))
@@ -86,6 +88,12 @@ def signed_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def consent_purposes(db: None) -> list[ConsentPurpose]:
+    """The standard purposes (the data migration makes them; tests run without migrations)."""
+    return ensure_consent_purposes()
 
 
 @pytest.fixture

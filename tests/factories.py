@@ -10,7 +10,16 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 
 from accounts.models import MemberInvitation, Membership, Organisation, Partnership, User
-from volunteers.models import NetworkMembership, VolunteerProfile
+from volunteers.models import (
+    ConsentPurpose,
+    ConsentText,
+    ExperienceTag,
+    NetworkMembership,
+    OnboardingCheck,
+    TimeAway,
+    VolunteerProfile,
+    WeeklyAvailability,
+)
 
 PASSWORD = "a-long-test-password-42"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -107,3 +116,62 @@ def staff(role: str, organisation: Organisation, *, mfa: bool = True, **user_fie
     user = UserFactory(**user_fields)
     MembershipFactory(user=user, organisation=organisation, role=role)
     return with_totp(user) if mfa else user
+
+
+class ExperienceTagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExperienceTag
+
+    network = factory.SubFactory(CharityFactory)
+    name = factory.Sequence(lambda n: f"Experience {n}")
+
+
+class WeeklyAvailabilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WeeklyAvailability
+
+    volunteer = factory.SubFactory(VolunteerProfileFactory)
+    weekday = 1
+    part_of_day = "morning"
+
+
+class TimeAwayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeAway
+
+    volunteer = factory.SubFactory(VolunteerProfileFactory)
+    starts_on = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=7))
+    ends_on = factory.LazyAttribute(lambda away: away.starts_on + datetime.timedelta(days=7))
+
+
+class OnboardingCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OnboardingCheck
+
+    membership = factory.SubFactory(NetworkMembershipFactory)
+    kind = OnboardingCheck.Kind.INDUCTION
+    completed_on = factory.LazyFunction(lambda: datetime.date.today() - datetime.timedelta(days=30))
+
+
+class ConsentTextFactory(factory.django.DjangoModelFactory):
+    """A version of a standard purpose's wording (``purpose`` defaults to "share-story")."""
+
+    class Meta:
+        model = ConsentText
+        skip_postgeneration_save = True
+
+    purpose = factory.LazyFunction(lambda: ConsentPurpose.objects.get(code="share-story"))
+    version = factory.LazyAttribute(lambda text: (text.purpose.texts.count() or 0) + 1)
+    text = factory.Sequence(lambda n: f"I agree that my story may be shared with students (wording {n}).")
+
+    @factory.post_generation
+    def organisations(self, create: bool, extracted: list[Organisation] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.organisations.set(extracted)
+
+
+def applicant_ready_to_accept(membership: NetworkMembership) -> NetworkMembership:
+    """Record the induction and confidentiality agreement a lead needs before accepting."""
+    OnboardingCheckFactory(membership=membership, kind=OnboardingCheck.Kind.INDUCTION)
+    OnboardingCheckFactory(membership=membership, kind=OnboardingCheck.Kind.CONFIDENTIALITY)
+    return membership

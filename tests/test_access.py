@@ -8,35 +8,28 @@ role (403) and which holds the role in another organisation (404).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.http import HttpResponse
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Membership, User
 from accounts.services import invitation_token
+from tests.access import Access
 from tests.conftest import World, signed_in
 from tests.factories import MemberInvitationFactory
+from tests.volunteers.access_consent_texts import ACCESS_CONSENT_TEXTS
+from tests.volunteers.access_network import ACCESS_NETWORK
+from tests.volunteers.access_own import ACCESS_OWN
+from tests.volunteers.access_public import ACCESS_PUBLIC
 
 # URLs that are not the project's own: Django's admin (it requires is_staff and has its own
 # sign-in) and allauth's account pages (public or signed-in by allauth's own rules).
 EXTERNAL_NAMESPACES = {"admin"}
 EXTERNAL_MODULE_PREFIXES = ("allauth.", "django.contrib.admin")
-
-
-@dataclass(frozen=True)
-class Access:
-    name: str
-    kwargs: Callable[[World], dict[str, Any]] = field(default=lambda world: {})
-    public: bool = False
-    # World attributes of users: who gets the page, who has the wrong role, who is elsewhere.
-    allowed: str | None = None
-    wrong_role: str | None = None
-    other_org: str | None = None
-    # What the allowed user's GET returns (some public pages answer 400 to a bad token).
-    allowed_status: int = 200
 
 
 def membership_of(user: User) -> Membership:
@@ -63,8 +56,8 @@ def invitation_link(world: World) -> dict[str, Any]:
     return {"token": invitation_token(invitation)}
 
 
-ACCESS: list[Access] = [
-    Access("home", public=True, allowed="volunteer"),
+ACCOUNTS_ACCESS: list[Access] = [
+    Access("home", public=True, allowed="outsider"),
     Access("health", public=True, allowed="outsider"),
     Access("accounts:invitation", invitation_link, public=True, allowed="outsider"),
     Access("accounts:organisations", allowed="coordinator", wrong_role="volunteer"),
@@ -93,6 +86,8 @@ ACCESS: list[Access] = [
         other_org="other_admin",
     ),
 ]
+
+ACCESS: list[Access] = ACCOUNTS_ACCESS + ACCESS_OWN + ACCESS_PUBLIC + ACCESS_NETWORK + ACCESS_CONSENT_TEXTS
 
 
 def walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, str]]:
@@ -142,7 +137,10 @@ def test_access_table_names_only_real_urls():
 def test_access(entry: Access, world: World, client):
     url = reverse(entry.name, kwargs=entry.kwargs(world))
 
-    anonymous = client.get(url)
+    def fetch(browser: Client) -> HttpResponse:
+        return getattr(browser, entry.method)(url)
+
+    anonymous = fetch(client)
     if entry.public:
         assert anonymous.status_code == 200
     else:
@@ -150,11 +148,11 @@ def test_access(entry: Access, world: World, client):
         assert anonymous["Location"] == f"{reverse('account_login')}?next={url}"
 
     if entry.allowed:
-        assert signed_in(getattr(world, entry.allowed)).get(url).status_code == entry.allowed_status
+        assert fetch(signed_in(getattr(world, entry.allowed))).status_code == entry.allowed_status
     if entry.wrong_role:
-        assert signed_in(getattr(world, entry.wrong_role)).get(url).status_code == 403
+        assert fetch(signed_in(getattr(world, entry.wrong_role))).status_code == 403
     if entry.other_org:
-        assert signed_in(getattr(world, entry.other_org)).get(url).status_code == 404
+        assert fetch(signed_in(getattr(world, entry.other_org))).status_code == 404
 
 
 def test_admin_site_needs_support_staff(world: World, client):

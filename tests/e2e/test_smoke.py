@@ -11,10 +11,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # email, whether two-factor is asked for, the heading of the page they land on
 DEMO_HOMES = [
-    ("volunteer@example.org", False, "Hello, Siân"),
+    ("volunteer@example.org", False, "My volunteering"),
     ("coordinator@example.org", True, "Hello, Priya"),
     ("coordinator.b@example.org", True, "Hello, Tomasz"),
-    ("lead@example.org", True, "Hello, Zoë"),
+    ("lead@example.org", True, "Volunteers of Breast Cancer Voices"),
     ("finance@example.org", True, "Hello, Gareth"),
     ("admin@example.org", True, "Members of University of Northbridge"),
 ]

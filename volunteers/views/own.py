@@ -1,0 +1,418 @@
+"""The volunteer's own pages: their home, profile, adjustments, availability, status, consent and data.
+
+Every page needs a signed-in person with a VolunteerProfile that is not erased (else 403), and
+every object with an id comes through a queryset of the volunteer's own rows, so another
+volunteer's id is 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any, Generic, TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.decorators import method_decorator
+from django.utils.text import capfirst
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from volunteers.forms.own import (
+    AdjustmentsForm,
+    AvailabilityForm,
+    ConsentChangeForm,
+    PauseForm,
+    ProfileForm,
+    TimeAwayForm,
+)
+from volunteers.models import ConsentPurpose, NetworkMembership, TimeAway, VolunteerProfile
+from volunteers.selectors import consent_states, needs_consent_review
+from volunteers.services import (
+    VolunteerError,
+    add_time_away,
+    export_my_data,
+    grant_consent,
+    leave_network,
+    pause_volunteer,
+    reactivate_volunteer,
+    remove_time_away,
+    set_weekly_availability,
+    update_profile,
+    withdraw_consent,
+)
+
+Status = NetworkMembership.Status
+FormT = TypeVar("FormT", bound=forms.Form)
+LEAVABLE = {Status.APPLICANT, Status.ACTIVE, Status.PAUSED}
+
+
+class VolunteerRequiredMixin(LoginRequiredMixin):
+    """Sign-in required (else the sign-in page, as RoleRequiredMixin), then a volunteer profile
+    that is not erased (else 403). The profile is ``self.profile`` and ``profile`` in templates."""
+
+    request: HttpRequest
+    profile: VolunteerProfile
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        profile = (
+            VolunteerProfile.objects.select_related("user").filter(user=request.user, erased_at__isnull=True).first()
+        )
+        if profile is None:
+            raise PermissionDenied("These pages are for volunteers.")
+        self.profile = profile
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]  # mixin over a View
+        context["profile"] = self.profile
+        return context
+
+
+class OwnFormView(VolunteerRequiredMixin, TemplateView, Generic[FormT]):
+    """A page with one form: valid input goes to ``save`` (which calls the services); invalid
+    input, or a VolunteerError shown by ``error_field``, re-renders with status 400."""
+
+    form_class: type[FormT]
+    error_field: str | None = None
+    success_url = "volunteers:my_volunteering"
+
+    def make_form(self, data: Any = None) -> FormT:
+        return self.form_class(data, initial=self.initial())
+
+    def initial(self) -> dict[str, Any]:
+        return {}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.make_form())
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            try:
+                success_message = self.save(form)
+            except VolunteerError as error:
+                form.add_error(self.error_field, str(error))
+            else:
+                messages.success(request, success_message)
+                return redirect(self.success_url)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def save(self, form: FormT) -> str:
+        """Call the services with ``form.cleaned_data``; return the message to show."""
+        raise NotImplementedError
+
+
+# Home --------------------------------------------------------------------------------------------
+
+
+class MyVolunteeringView(VolunteerRequiredMixin, TemplateView):
+    template_name = "volunteers/own/my_volunteering.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        memberships = list(
+            NetworkMembership.objects.filter(volunteer=self.profile).select_related("network").order_by("network__name")
+        )
+        context["memberships"] = memberships
+        context["leavable"] = LEAVABLE
+        context["can_pause"] = any(membership.status == Status.ACTIVE for membership in memberships)
+        context["can_resume"] = any(membership.status == Status.PAUSED for membership in memberships)
+        context["needs_review"] = needs_consent_review(self.profile)
+        return context
+
+
+# Profile and adjustments -------------------------------------------------------------------------
+
+
+class ProfileEditView(OwnFormView[ProfileForm]):
+    template_name = "volunteers/own/profile_form.html"
+    form_class = ProfileForm
+    error_field = "experience_tags"
+
+    def make_form(self, data: Any = None) -> ProfileForm:
+        return ProfileForm(data, initial=ProfileForm.initial_for(self.profile), profile=self.profile)
+
+    def save(self, form: ProfileForm) -> str:
+        update_profile(
+            profile=self.profile, actor=self.profile.user, changes=form.changes(), name=form.cleaned_data["name"]
+        )
+        return "Your profile is saved."
+
+
+class AdjustmentsEditView(OwnFormView[AdjustmentsForm]):
+    template_name = "volunteers/own/adjustments_form.html"
+    form_class = AdjustmentsForm
+
+    def initial(self) -> dict[str, Any]:
+        return AdjustmentsForm.initial_for(self.profile)
+
+    def save(self, form: AdjustmentsForm) -> str:
+        update_profile(profile=self.profile, actor=self.profile.user, changes=form.cleaned_data)
+        return "Your adjustments are saved. We will share them with the people arranging your sessions."
+
+
+# Availability ------------------------------------------------------------------------------------
+
+
+class AvailabilityEditView(OwnFormView[AvailabilityForm]):
+    template_name = "volunteers/own/availability_form.html"
+    form_class = AvailabilityForm
+    success_url = "volunteers:availability_edit"
+
+    def initial(self) -> dict[str, Any]:
+        return AvailabilityForm.initial_for(self.profile)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["time_away"] = TimeAway.objects.filter(volunteer=self.profile, ends_on__gte=timezone.localdate())
+        return context
+
+    def save(self, form: AvailabilityForm) -> str:
+        actor = self.profile.user
+        # The grid and the limits are one answer to "when can you take part?": all or nothing.
+        with transaction.atomic():
+            set_weekly_availability(profile=self.profile, actor=actor, slots=form.chosen_slots())
+            update_profile(profile=self.profile, actor=actor, changes=form.changes())
+        return "Your availability is saved."
+
+
+class TimeAwayAddView(OwnFormView[TimeAwayForm]):
+    template_name = "volunteers/own/time_away_form.html"
+    form_class = TimeAwayForm
+    error_field = "ends_on"
+    success_url = "volunteers:availability_edit"
+
+    def save(self, form: TimeAwayForm) -> str:
+        data = form.cleaned_data
+        away = add_time_away(
+            profile=self.profile,
+            actor=self.profile.user,
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            note=data["note"],
+        )
+        return f"We will not invite you from {away.starts_on:%-d %B %Y} to {away.ends_on:%-d %B %Y}."
+
+
+class TimeAwayRemoveView(VolunteerRequiredMixin, TemplateView):
+    template_name = "volunteers/own/time_away_confirm_remove.html"
+
+    def get_away(self) -> TimeAway:
+        return get_object_or_404(TimeAway.objects.filter(volunteer=self.profile), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["away"] = self.get_away()
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        away = self.get_away()
+        remove_time_away(away=away, actor=self.profile.user)
+        messages.success(
+            request, f"Removed your time away from {away.starts_on:%-d %B %Y} to {away.ends_on:%-d %B %Y}."
+        )
+        return redirect("volunteers:availability_edit")
+
+
+# Pausing, coming back, leaving -------------------------------------------------------------------
+
+
+class PauseView(OwnFormView[PauseForm]):
+    template_name = "volunteers/own/pause_form.html"
+    form_class = PauseForm
+    error_field = "until"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["active"] = self.profile.memberships.filter(status=Status.ACTIVE).select_related("network")
+        return context
+
+    def save(self, form: PauseForm) -> str:
+        until = form.cleaned_data["until"]
+        pause_volunteer(profile=self.profile, actor=self.profile.user, until=until)
+        if until:
+            return f"You are taking a break. We will not invite you to sessions before {until:%-d %B %Y}."
+        return "You are taking a break. We will not invite you to sessions until you come back."
+
+
+class ResumeView(VolunteerRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            reactivate_volunteer(profile=self.profile, actor=self.profile.user)
+        except VolunteerError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Welcome back. You are active again and may be invited to sessions.")
+        return redirect("volunteers:my_volunteering")
+
+
+class LeaveNetworkView(VolunteerRequiredMixin, TemplateView):
+    template_name = "volunteers/own/membership_confirm_leave.html"
+
+    def get_membership(self) -> NetworkMembership:
+        own = NetworkMembership.objects.filter(volunteer=self.profile).select_related("network")
+        return get_object_or_404(own, pk=self.kwargs["pk"])
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        membership = self.get_membership()
+        if membership.status not in LEAVABLE:
+            messages.info(request, f"You are no longer part of {membership.network}.")
+            return redirect("volunteers:my_volunteering")
+        return self.render_to_response(self.get_context_data(membership=membership))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        membership = self.get_membership()
+        if membership.status not in LEAVABLE:
+            messages.info(request, f"You are no longer part of {membership.network}.")
+        else:
+            leave_network(membership=membership, actor=self.profile.user)
+            messages.success(request, f"You have left {membership.network}. Thank you for all you have done.")
+        return redirect("volunteers:my_volunteering")
+
+
+# Consent -----------------------------------------------------------------------------------------
+
+
+class ConsentView(VolunteerRequiredMixin, TemplateView):
+    template_name = "volunteers/own/consent.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["states"] = consent_states(self.profile)
+        context["review"] = self.request.GET.get("review") == "1"
+        return context
+
+
+class ConsentChangeView(ConsentView):
+    """Grant or withdraw one purpose; a refusal re-renders the consent page (400) with the reason."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        purpose = get_object_or_404(ConsentPurpose, code=kwargs["code"])
+        try:
+            done = self.change(purpose, ConsentChangeForm(request.POST))
+        except VolunteerError as error:
+            messages.error(request, str(error))
+            return self.render_to_response(self.get_context_data(), status=400)
+        messages.success(request, done)
+        return redirect("volunteers:consent")
+
+    def change(self, purpose: ConsentPurpose, form: ConsentChangeForm) -> str:
+        actor = self.profile.user
+        if not form.is_valid():
+            raise VolunteerError(f"Please read the wording of “{purpose.name}” and choose again.")
+        if form.cleaned_data["action"] == "withdraw":
+            withdraw_consent(profile=self.profile, purpose=purpose, actor=actor)
+            return f"You withdrew your consent to “{purpose.name}”."
+        # Only a text of this purpose: an id from another purpose must never grant that one.
+        text = purpose.texts.select_related("purpose").filter(pk=form.cleaned_data["text"]).first()
+        if text is None:
+            raise VolunteerError(
+                f"The wording of “{purpose.name}” has changed. Please read the current version before agreeing."
+            )
+        grant_consent(profile=self.profile, text=text, actor=actor)
+        return f"Thank you. You agreed to “{purpose.name}”."
+
+
+# Data rights -------------------------------------------------------------------------------------
+
+# Keys of ``volunteer_data`` holding ISO dates, shown as "2 March 2026" on the readable page.
+DATE_KEYS = frozenset(
+    {
+        "generated_at",
+        "joined",
+        "last_sign_in",
+        "since",
+        "return_date",
+        "completed_on",
+        "expires_on",
+        "from",
+        "to",
+        "when",
+    }
+)
+PROFILE_LABELS = {
+    "monthly_session_cap": "Most sessions in a month",
+    "travel_miles": "How far you will travel (miles)",
+    "longest_session_minutes": "Longest session (minutes)",
+    "payment_preference_reason": "Reason for your payment preference",
+    "other_adjustments": "Other adjustments",
+}
+
+
+def _readable(value: Any) -> str:
+    if value is None or value == "":
+        return "Not given"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def _readable_date(value: str | None) -> str:
+    if not value:
+        return "Not given"
+    moment = parse_datetime(value)
+    if moment is not None and "T" in value:
+        return format_date(timezone.localtime(moment), "j F Y, H:i")
+    day = parse_date(value)
+    return format_date(day, "j F Y") if isinstance(day, datetime.date) else value
+
+
+def _with_readable_dates(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {
+            key: _readable_date(value) if key in DATE_KEYS else _with_readable_dates(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [_with_readable_dates(item) for item in data]
+    return data
+
+
+@method_decorator(never_cache, name="dispatch")
+class MyDataView(VolunteerRequiredMixin, TemplateView):
+    template_name = "volunteers/own/my_data.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        data = _with_readable_dates(export_my_data(profile=self.profile, actor=self.profile.user))
+        context["data"] = data
+        context["profile_rows"] = [
+            (
+                PROFILE_LABELS.get(name)
+                or capfirst(str(getattr(VolunteerProfile._meta.get_field(name), "verbose_name", name))),
+                _readable(value),
+            )
+            for name, value in data["profile"].items()
+        ]
+        return context
+
+
+@method_decorator(never_cache, name="dispatch")
+class MyDataDownloadView(VolunteerRequiredMixin, View):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        data = export_my_data(profile=self.profile, actor=self.profile.user)
+        response = HttpResponse(
+            json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="my-involvement-data.json"'
+        return response
