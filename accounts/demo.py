@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.contrib.auth.hashers import make_password
 
 from accounts.models import Membership, Organisation, Partnership, User
 
@@ -56,9 +58,15 @@ DEMO_ACCOUNTS: list[tuple[str, str, str | None, str | None, str]] = [
 ]
 
 
+@functools.cache
+def demo_password_hash() -> str:
+    """The demo password hashed once: hashing is deliberately slow, and every demo account shares it."""
+    return make_password(DEMO_PASSWORD)
+
+
 def create_demo_user(email: str, name: str, *, staff: bool) -> User:
     """A verified account with the demo password; staff get the demo authenticator."""
-    user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
+    user = User.objects.create(email=User.objects.normalize_email(email), name=name, password=demo_password_hash())
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     if staff and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, DEMO_TOTP_SECRET)

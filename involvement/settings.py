@@ -244,6 +244,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "volunteers.resume_returning_volunteers",
         "schedule": crontab(hour=0, minute=15),
     },
+    # Session reminders (7 days and 1 day before, at the session's UK wall-clock time): on the
+    # quarter hours, so a reminder for a session starting on the quarter hour goes at that minute.
+    "sessions_app.send_due_reminders": {
+        "task": "sessions_app.send_due_reminders",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Check-ins after emotionally demanding sessions: the window is 24 to 48 hours after the end,
+    # so once an hour is timely enough and never misses it.
+    "sessions_app.send_due_check_ins": {
+        "task": "sessions_app.send_due_check_ins",
+        "schedule": crontab(minute=5),
+    },
+    # Unanswered invitations expire at their expiry time (at the latest the session's start):
+    # every quarter hour, so the places they held are shown free again soon after.
+    "sessions_app.expire_invitations": {
+        "task": "sessions_app.expire_invitations",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # The outbox: a row pending for longer than this is re-queued by the sweep; after this many

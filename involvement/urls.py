@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("volunteers.urls")),
+    path("", include("sessions_app.urls")),
     path("support/", admin.site.urls),
 ]
 

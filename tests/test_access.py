@@ -21,6 +21,9 @@ from accounts.services import invitation_token
 from tests.access import Access
 from tests.conftest import World, signed_in
 from tests.factories import MemberInvitationFactory
+from tests.sessions_app.access_bookings import ACCESS_BOOKINGS
+from tests.sessions_app.access_coordinator import ACCESS_COORDINATOR
+from tests.sessions_app.access_volunteer import ACCESS_VOLUNTEER
 from tests.volunteers.access_consent_texts import ACCESS_CONSENT_TEXTS
 from tests.volunteers.access_network import ACCESS_NETWORK
 from tests.volunteers.access_own import ACCESS_OWN
@@ -87,7 +90,16 @@ ACCOUNTS_ACCESS: list[Access] = [
     ),
 ]
 
-ACCESS: list[Access] = ACCOUNTS_ACCESS + ACCESS_OWN + ACCESS_PUBLIC + ACCESS_NETWORK + ACCESS_CONSENT_TEXTS
+ACCESS: list[Access] = (
+    ACCOUNTS_ACCESS
+    + ACCESS_OWN
+    + ACCESS_PUBLIC
+    + ACCESS_NETWORK
+    + ACCESS_CONSENT_TEXTS
+    + ACCESS_COORDINATOR
+    + ACCESS_BOOKINGS
+    + ACCESS_VOLUNTEER
+)
 
 
 def walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, str]]:

@@ -19,10 +19,9 @@ import random
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD, DemoWorld
+from accounts.demo import DemoWorld, demo_password_hash
 from accounts.models import Organisation, User
 from volunteers.models import (
     ConsentPurpose,
@@ -346,7 +345,7 @@ class Seeder:
 
     def seed_accounts(self) -> dict[str, User]:
         """Every demo volunteer's account: the demo password (hashed once) and a verified email."""
-        password = make_password(DEMO_PASSWORD)
+        password = demo_password_hash()
         users = User.objects.bulk_create(
             [User(email=spec.email, name=spec.name, password=password) for spec in VOLUNTEERS]
         )

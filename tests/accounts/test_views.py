@@ -503,9 +503,9 @@ def test_invitation_accept_gives_the_membership(world: World, invitation: Member
     response = client.post(invitation_url(invitation), follow=True)
 
     invitation.refresh_from_db()
-    assert response.redirect_chain == [("/", 302)]
+    assert response.redirect_chain == [("/", 302), ("/sessions/", 302)]
     assert messages_on(response) == ["Welcome. You are now coordinator at University A."]
-    assert (h1(response), roles_of(invitee, world.university)) == ("Hello, Ann", ["coordinator"])
+    assert (h1(response), roles_of(invitee, world.university)) == ("Sessions", ["coordinator"])
     assert (invitation.status, invitation.accepted_by) == ("accepted", invitee)
 
 
@@ -575,7 +575,6 @@ def test_home_sends_an_admin_to_their_members_page(world: World) -> None:
 @pytest.mark.parametrize(
     ("person", "roles"),
     [
-        ("coordinator", ["Coordinator at University A"]),
         ("finance", ["Finance officer at University A"]),
     ],
 )
@@ -595,7 +594,7 @@ def test_home_shows_staff_their_roles(world: World, person: str, roles: list[str
 def test_home_sends_a_volunteer_to_their_volunteering_page(world: World) -> None:
     response = signed_in(world.volunteer).get("/")
 
-    assert (response.status_code, response["Location"]) == (302, "/me/")
+    assert (response.status_code, response["Location"]) == (302, "/my-sessions/")
 
 
 def test_home_sends_a_lead_to_their_network(world: World) -> None:

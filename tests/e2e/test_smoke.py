@@ -11,9 +11,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # email, whether two-factor is asked for, the heading of the page they land on
 DEMO_HOMES = [
-    ("volunteer@example.org", False, "My volunteering"),
-    ("coordinator@example.org", True, "Hello, Priya"),
-    ("coordinator.b@example.org", True, "Hello, Tomasz"),
+    ("volunteer@example.org", False, "My sessions"),
+    ("coordinator@example.org", True, "Sessions"),
+    ("coordinator.b@example.org", True, "Sessions"),
     ("lead@example.org", True, "Volunteers of Breast Cancer Voices"),
     ("finance@example.org", True, "Hello, Gareth"),
     ("admin@example.org", True, "Members of University of Northbridge"),

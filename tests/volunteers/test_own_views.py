@@ -249,7 +249,7 @@ def test_my_volunteering_prompts_when_consent_wording_changed(
 def test_home_sends_a_volunteer_to_my_volunteering(browser) -> None:
     response = browser.get("/")
 
-    assert (response.status_code, response["Location"]) == (302, HOME_URL)
+    assert (response.status_code, response["Location"]) == (302, "/my-sessions/")
 
 
 def test_home_sends_a_volunteer_to_review_changed_consent_wording(
@@ -1058,7 +1058,7 @@ def test_consent_new_wording_asks_again(
     assert texts(story, "button") == ["I agree", "Withdraw my consent"]
     assert records(profile) == [("share-story", "granted", 1), ("share-story", "granted", 2)]
     assert texts(section(agreed, "purpose-share-story"), "button") == ["Withdraw my consent"]
-    assert browser.get("/").headers["Location"] == HOME_URL
+    assert browser.get("/").headers["Location"] == "/my-sessions/"
 
 
 @pytest.mark.parametrize("purposes", [1, 3])

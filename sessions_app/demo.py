@@ -1,0 +1,305 @@
+"""Demo programmes, modules, sessions and bookings for ``manage.py seed_demo``.
+
+Past sessions with attendance marked, one past session still waiting for its attendance, future
+sessions with invitations in every state, one full session, one emotionally demanding session and
+a draft. Rows are written directly (not through the services) because demo history lies in the past.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from accounts.demo import DemoWorld
+from accounts.models import User
+from sessions_app.models import Booking, Module, Programme, TeachingSession
+from volunteers.models import ConsentPurpose, ExperienceTag, NetworkMembership, VolunteerProfile
+
+Status = Booking.Status
+Kind = TeachingSession.Kind
+
+
+@dataclass(frozen=True)
+class DemoSession:
+    key: str
+    module: str
+    title: str
+    kind: str
+    days: int  # from today; negative is in the past
+    start: int  # hour, UK time
+    hours: int
+    places: int
+    bookings: tuple[str, ...]  # booking statuses, in volunteer order
+    demanding: bool = False
+    status: str = TeachingSession.Status.OPEN
+    tags: tuple[str, ...] = ()
+    consents: tuple[str, ...] = ("share-story",)
+    online: bool = False
+    # volunteer@example.org takes the first booking listed.
+    demo_volunteer_first: bool = False
+
+
+PROGRAMMES = {
+    "radiography": ("BSc (Hons) Diagnostic Radiography", "Diagnostic radiography", Programme.Regulator.HCPC),
+    "nursing": ("BSc (Hons) Adult Nursing", "Adult nursing", Programme.Regulator.NMC),
+}
+MODULES = {
+    "RAD101": ("radiography", "Patient-centred care in imaging", 1),
+    "RAD204": ("radiography", "Breast imaging and mammography", 2),
+    "RAD305": ("radiography", "Radiotherapy and oncology pathways", 3),
+    "NUR110": ("nursing", "Communication and compassion", 1),
+    "NUR220": ("nursing", "Living with long-term conditions", 2),
+}
+SESSIONS = [
+    DemoSession(
+        "history-1",
+        "RAD101",
+        "What good care felt like",
+        Kind.TEACHING,
+        -70,
+        10,
+        2,
+        3,
+        (Status.ATTENDED, Status.ATTENDED, Status.NO_SHOW),
+        status=TeachingSession.Status.COMPLETED,
+        demo_volunteer_first=True,
+    ),
+    DemoSession(
+        "history-2",
+        "RAD204",
+        "Mammography OSCE",
+        Kind.ASSESSMENT,
+        -40,
+        9,
+        4,
+        4,
+        (Status.ATTENDED, Status.ATTENDED, Status.ATTENDED, Status.ATTENDED),
+        status=TeachingSession.Status.COMPLETED,
+        tags=("primary breast cancer",),
+    ),
+    DemoSession(
+        "history-3",
+        "NUR110",
+        "Breaking bad news: a patient's view",
+        Kind.SIMULATED_PATIENT,
+        -21,
+        14,
+        2,
+        2,
+        (Status.ATTENDED, Status.ATTENDED),
+        status=TeachingSession.Status.COMPLETED,
+        demanding=True,
+    ),
+    DemoSession(
+        "needs-attendance",
+        "RAD305",
+        "Radiotherapy: the first day",
+        Kind.TEACHING,
+        -3,
+        13,
+        2,
+        2,
+        (Status.ACCEPTED, Status.ACCEPTED),
+        tags=("radiotherapy",),
+    ),
+    DemoSession(
+        "every-state",
+        "RAD204",
+        "Breast screening: what patients wish we knew",
+        Kind.TEACHING,
+        12,
+        10,
+        2,
+        4,
+        (Status.INVITED, Status.ACCEPTED, Status.DECLINED, Status.EXPIRED, Status.CANCELLED),
+        tags=("primary breast cancer", "mastectomy"),
+        demo_volunteer_first=True,
+    ),
+    DemoSession(
+        "full",
+        "RAD101",
+        "Admissions interviews: service user panel",
+        Kind.RECRUITMENT,
+        18,
+        9,
+        3,
+        2,
+        (Status.ACCEPTED, Status.ACCEPTED),
+        consents=(),
+    ),
+    DemoSession(
+        "demanding",
+        "NUR220",
+        "Living with secondary breast cancer",
+        Kind.TEACHING,
+        25,
+        14,
+        2,
+        2,
+        (Status.ACCEPTED,),
+        demanding=True,
+        tags=("secondary breast cancer",),
+        demo_volunteer_first=True,
+    ),
+    DemoSession(
+        "online",
+        "RAD305",
+        "Curriculum review panel",
+        Kind.CURRICULUM,
+        33,
+        17,
+        2,
+        3,
+        (Status.INVITED, Status.INVITED),
+        online=True,
+        consents=(),
+    ),
+    DemoSession(
+        "draft",
+        "NUR110",
+        "Carers' perspectives on discharge",
+        Kind.TEACHING,
+        60,
+        10,
+        2,
+        3,
+        (),
+        status=TeachingSession.Status.DRAFT,
+        consents=(),
+    ),
+]
+
+
+def _at(days: int, hour: int) -> datetime.datetime:
+    day = timezone.localdate() + datetime.timedelta(days=days)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def seed_sessions(world: DemoWorld) -> None:
+    """Northbridge's programmes and sessions with Breast Cancer Voices' volunteers, and one
+    Southgate session with Carers' Circle. Does nothing if Northbridge already has programmes."""
+    if Programme.objects.filter(university=world.university_a).exists():
+        return
+    coordinator = world.users["coordinator@example.org"]
+    academic_year = _academic_year(timezone.localdate())
+    programmes = {
+        key: Programme.objects.create(
+            university=world.university_a,
+            name=name,
+            profession=profession,
+            regulator=regulator,
+            academic_year=academic_year,
+        )
+        for key, (name, profession, regulator) in PROGRAMMES.items()
+    }
+    modules = {}
+    for code, (programme_key, title, year) in MODULES.items():
+        module = Module.objects.create(programme=programmes[programme_key], code=code, title=title, year_of_study=year)
+        module.leads.set([coordinator])
+        modules[code] = module
+    demo_volunteer = VolunteerProfile.objects.get(user=world.volunteer)
+    pool = list(
+        VolunteerProfile.objects.filter(
+            memberships__network=world.charity_a, memberships__status=NetworkMembership.Status.ACTIVE
+        )
+        .exclude(pk=demo_volunteer.pk)
+        .with_current_grants(["share-story"])
+        .order_by("user__name")
+    )
+    cursor = 0
+    for spec in SESSIONS:
+        session = _create_session(spec, modules[spec.module], coordinator, world)
+        for index, status in enumerate(spec.bookings):
+            if index == 0 and spec.demo_volunteer_first:
+                volunteer = demo_volunteer
+            else:
+                volunteer = pool[cursor % len(pool)]
+                cursor += 1
+            _book(session, volunteer, status, coordinator)
+    _seed_southgate(world)
+
+
+def _academic_year(today: datetime.date) -> str:
+    start = today.year if today.month >= 9 else today.year - 1
+    return f"{start}/{str(start + 1)[-2:]}"
+
+
+def _create_session(spec: DemoSession, module: Module, owner: User, world: DemoWorld) -> TeachingSession:
+    starts_at = _at(spec.days, spec.start)
+    session = TeachingSession.objects.create(
+        module=module,
+        title=spec.title,
+        kind=spec.kind,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(hours=spec.hours),
+        venue="" if spec.online else "Room 2.14, Allied Health Building, Northbridge campus",
+        online_link="https://meet.example.org/northbridge-curriculum" if spec.online else "",
+        places=spec.places,
+        briefing=(
+            "Please arrive 15 minutes early; someone will meet you at the main reception. There is a quiet room "
+            "if you need a break, and you can stop at any time."
+        ),
+        purpose="Students learn what matters to patients from people who have been there.",
+        emotionally_demanding=spec.demanding,
+        owner=owner,
+        status=spec.status,
+    )
+    session.preferred_tags.set(ExperienceTag.objects.filter(network=world.charity_a, name__in=spec.tags))
+    session.required_consents.set(ConsentPurpose.objects.filter(code__in=spec.consents))
+    return session
+
+
+def _book(session: TeachingSession, volunteer: VolunteerProfile, status: str, coordinator: User) -> Booking:
+    now = timezone.now()
+    invited_at = min(now, session.starts_at) - datetime.timedelta(days=10)
+    answered = status not in {Status.INVITED, Status.EXPIRED}
+    booking = Booking.objects.create(
+        session=session,
+        volunteer=volunteer,
+        status=status,
+        invited_by=coordinator,
+        invitation_expires_at=(
+            now + datetime.timedelta(days=5) if status == Status.INVITED else invited_at + datetime.timedelta(days=7)
+        ),
+        responded_at=invited_at + datetime.timedelta(days=1) if answered else None,
+        cancelled_at=invited_at + datetime.timedelta(days=3) if status == Status.CANCELLED else None,
+        cancelled_by=volunteer.user if status == Status.CANCELLED else None,
+        cancel_reason="Hospital appointment moved to that day." if status == Status.CANCELLED else "",
+        attendance_marked_at=session.ends_at if status in {Status.ATTENDED, Status.NO_SHOW} else None,
+        hours=session.duration_hours if status == Status.ATTENDED else None,
+    )
+    Booking.objects.filter(pk=booking.pk).update(created_at=invited_at)
+    return booking
+
+
+def _seed_southgate(world: DemoWorld) -> None:
+    coordinator = world.users["coordinator.b@example.org"]
+    programme = Programme.objects.create(
+        university=world.university_b,
+        name="BSc (Hons) Mental Health Nursing",
+        profession="Mental health nursing",
+        regulator=Programme.Regulator.NMC,
+        academic_year=_academic_year(timezone.localdate()),
+    )
+    module = Module.objects.create(programme=programme, code="MHN130", title="Recovery and lived experience")
+    starts_at = _at(16, 10)
+    session = TeachingSession.objects.create(
+        module=module,
+        title="Caring for someone through a crisis",
+        kind=Kind.TEACHING,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(hours=2),
+        venue="Lecture theatre B, Southgate campus",
+        places=2,
+        briefing="Please come to the main reception; a student ambassador will bring you up.",
+        purpose="Students hear from carers about what helped and what did not.",
+        owner=coordinator,
+        status=TeachingSession.Status.OPEN,
+    )
+    carers = VolunteerProfile.objects.filter(
+        memberships__network=world.charity_b, memberships__status=NetworkMembership.Status.ACTIVE
+    ).order_by("user__name")[:2]
+    for volunteer, status in zip(carers, (Status.ACCEPTED, Status.INVITED), strict=False):
+        _book(session, volunteer, status, coordinator)
