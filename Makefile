@@ -26,10 +26,11 @@ seed: migrate
 run: seed
 	DEBUG=true PYTHONUNBUFFERED=1 $(BIN)/honcho start -f Procfile.dev
 
-# The whole suite. With DATABASE_URL and REDIS_URL set it runs against PostgreSQL and Redis;
-# otherwise SQLite, and the tests that need a real server say why they are skipped.
+# The whole suite, on two processes. With DATABASE_URL and REDIS_URL set it runs against
+# PostgreSQL and Redis; otherwise SQLite, and the tests that need a real server say why they are
+# skipped. Tests that start a real Celery worker share one process ("real-broker" group).
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 check: $(STAMP)
 	$(BIN)/ruff check .

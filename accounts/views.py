@@ -43,8 +43,7 @@ class HomeView(View):
         url = home_url_for(user)
         if url:
             return redirect(url)
-        memberships = Membership.objects.for_user(user)
-        return render(request, "accounts/dashboard.html", {"memberships": memberships})
+        return render(request, "accounts/dashboard.html")
 
 
 class OrganisationRoleMixin(RoleRequiredMixin):

@@ -1,7 +1,37 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class ExpensesConfig(AppConfig):
     name = "expenses"
     verbose_name = "Expenses and payments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts.home import HomeRoute, register_home
+        from accounts.models import Membership
+        from accounts.navigation import NavEntry, register
+        from volunteers.apps import is_volunteer
+
+        Role = Membership.Role
+        register(NavEntry("Money", "expenses:money", order=14, visible=is_volunteer))
+        register(NavEntry("Claims", "expenses:queue", order=40, roles=frozenset({Role.COORDINATOR, Role.FINANCE})))
+        register(NavEntry("Payment runs", "expenses:runs", order=41, roles=frozenset({Role.FINANCE})))
+        register(NavEntry("Rate cards", "expenses:rate_cards", order=42, roles=frozenset({Role.FINANCE, Role.ADMIN})))
+        register_home(HomeRoute(order=35, name="finance-claims", url_for=finance_home))
+
+
+def finance_home(user: User) -> str | None:
+    """A finance officer comes to the claims queue."""
+    from django.urls import reverse
+
+    from accounts.models import Membership
+    from accounts.permissions import has_role
+
+    return reverse("expenses:queue") if has_role(user, [Membership.Role.FINANCE]) else None

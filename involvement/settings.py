@@ -262,6 +262,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sessions_app.expire_invitations",
         "schedule": crontab(minute="*/15"),
     },
+    # Reimbursement runs whose task was lost (broker down) or whose worker died are queued again;
+    # a run is idempotent, so resuming one that is still going does no harm.
+    "expenses.resume_unfinished_runs": {
+        "task": "expenses.resume_unfinished_runs",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 # The outbox: a row pending for longer than this is re-queued by the sweep; after this many

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("volunteers.urls")),
     path("", include("sessions_app.urls")),
+    path("", include("expenses.urls")),
     path("support/", admin.site.urls),
 ]
 

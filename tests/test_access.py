@@ -20,6 +20,9 @@ from accounts.models import Membership, User
 from accounts.services import invitation_token
 from tests.access import Access
 from tests.conftest import World, signed_in
+from tests.expenses.access_approver import ACCESS_EXPENSES_APPROVER
+from tests.expenses.access_finance import ACCESS_EXPENSES_FINANCE
+from tests.expenses.access_own import ACCESS_EXPENSES_OWN
 from tests.factories import MemberInvitationFactory
 from tests.sessions_app.access_bookings import ACCESS_BOOKINGS
 from tests.sessions_app.access_coordinator import ACCESS_COORDINATOR
@@ -99,6 +102,9 @@ ACCESS: list[Access] = (
     + ACCESS_COORDINATOR
     + ACCESS_BOOKINGS
     + ACCESS_VOLUNTEER
+    + ACCESS_EXPENSES_OWN
+    + ACCESS_EXPENSES_APPROVER
+    + ACCESS_EXPENSES_FINANCE
 )
 
 

@@ -354,7 +354,9 @@ class SessionDetailView(SessionMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         session: TeachingSession = context["session"]
         now = timezone.now()
-        bookings = list(session.bookings.select_related("volunteer__user").order_by("volunteer__user__name", "pk"))
+        bookings = list(
+            session.bookings.select_related("volunteer__user", "claim").order_by("volunteer__user__name", "pk")
+        )
         groups = [
             BookingGroup(status, label, [booking for booking in bookings if booking.status == status])
             for status, label in GROUP_LABELS.items()

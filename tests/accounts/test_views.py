@@ -572,25 +572,6 @@ def test_home_sends_an_admin_to_their_members_page(world: World) -> None:
     assert (response.status_code, response["Location"]) == (302, MEMBERS_URL)
 
 
-@pytest.mark.parametrize(
-    ("person", "roles"),
-    [
-        ("finance", ["Finance officer at University A"]),
-    ],
-)
-def test_home_shows_staff_their_roles(world: World, person: str, roles: list[str]) -> None:
-    user = getattr(world, person)
-    user.name = "Priya Shah"
-    user.save(update_fields=["name"])
-
-    response = signed_in(user).get("/")
-
-    assert (response.status_code, h1(response)) == (200, "Hello, Priya")
-    assert texts(response, "h2") == ["Your roles"]
-    [roles_list] = find(response, "main")
-    assert texts(roles_list, "li") == roles
-
-
 def test_home_sends_a_volunteer_to_their_volunteering_page(world: World) -> None:
     response = signed_in(world.volunteer).get("/")
 

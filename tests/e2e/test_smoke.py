@@ -15,7 +15,7 @@ DEMO_HOMES = [
     ("coordinator@example.org", True, "Sessions"),
     ("coordinator.b@example.org", True, "Sessions"),
     ("lead@example.org", True, "Volunteers of Breast Cancer Voices"),
-    ("finance@example.org", True, "Hello, Gareth"),
+    ("finance@example.org", True, "Claims"),
     ("admin@example.org", True, "Members of University of Northbridge"),
 ]
 

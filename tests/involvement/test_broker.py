@@ -44,6 +44,7 @@ def start_worker(db_name: str, mail_dir: Path) -> subprocess.Popen[bytes]:
 
 @pytest.mark.postgres
 @pytest.mark.redis
+@pytest.mark.xdist_group("real-broker")
 @pytest.mark.django_db(transaction=True)
 def test_notification_is_delivered_by_a_real_worker_through_redis(db_name, tmp_path):
     mail_dir = tmp_path / "mail"

@@ -1,0 +1,295 @@
+"""Finance pages: the universities' rate cards (finance officers and org admins) and reimbursement
+runs (finance officers): the runs, starting one, its progress and result, and the export.
+
+A user needs one of the pages' roles at a university (else 403); every card and run comes through
+a queryset of the universities where the role is held, so another university's run is 404. The
+writes go through ``expenses.services``; a ClaimError's message is shown as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, F, QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from accounts.models import Membership, Organisation
+from accounts.permissions import RoleRequiredMixin, acting_user, has_role, organisations_with_role
+from expenses import services
+from expenses.forms.finance import RateCardForm, RunStartForm
+from expenses.models import Claim, ClaimItem, FeeRate, RateCard, ReimbursementRun
+from expenses.services import ClaimError
+from sessions_app.models import TeachingSession
+
+FINANCE = Membership.Role.FINANCE
+ADMIN = Membership.Role.ADMIN
+RunStatus = ReimbursementRun.Status
+PAGE_SIZE = 50
+UNIVERSITY_OF_CLAIM = "booking__session__module__programme__university_id"
+
+
+class UniversityRoleMixin(RoleRequiredMixin):
+    """One of ``required_roles`` at a university (else 403). ``self.universities`` are those
+    universities, by name; every object of the page comes from them."""
+
+    required_roles: tuple[str, ...] = (FINANCE,)
+    kwargs: dict[str, Any]
+    universities: list[Organisation]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated and has_role(request.user, self.required_roles):
+            held = organisations_with_role(acting_user(request), self.required_roles)
+            self.universities = list(
+                Organisation.objects.filter(pk__in=held, kind=Organisation.Kind.UNIVERSITY).order_by("name")
+            )
+            if not self.universities:
+                raise PermissionDenied("These pages are for the finance teams of universities.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def university_ids(self) -> list[int]:
+        return [university.pk for university in self.universities]
+
+    def university_queryset(self) -> QuerySet[Organisation]:
+        return Organisation.objects.filter(pk__in=self.university_ids()).order_by("name")
+
+
+# Rate cards ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    kind: str
+    rate: FeeRate | None
+
+
+@dataclass(frozen=True)
+class UniversityCards:
+    university: Organisation
+    cards: list[RateCard]
+
+
+def describe_cards(cards: list[RateCard], today: Any) -> None:
+    """Give each card (newest first within its university) what the page shows: whether it is in
+    force, starts later or was replaced, the labels of the kinds needing a receipt, and a line for
+    every kind of session (the fee, or none)."""
+    in_force_seen: set[int] = set()
+    for card in cards:
+        if card.effective_from > today:
+            card.state = "Starts later"  # type: ignore[attr-defined]  # for the template
+        elif card.organisation_id in in_force_seen:
+            card.state = "Replaced"  # type: ignore[attr-defined]
+        else:
+            card.state = "In force"  # type: ignore[attr-defined]
+            in_force_seen.add(card.organisation_id)
+        card.receipt_labels = [  # type: ignore[attr-defined]
+            str(ClaimItem.Kind(code).label) for code in card.receipts_required_for if code in ClaimItem.Kind.values
+        ]
+        by_kind = {rate.kind: rate for rate in card.fee_rates.all()}
+        card.fee_lines = [  # type: ignore[attr-defined]
+            FeeLine(str(kind.label), by_kind.get(kind.value)) for kind in TeachingSession.Kind
+        ]
+
+
+class RateCardListView(UniversityRoleMixin, TemplateView):
+    """Each university's cards, newest first, in one query for the cards and one for their fees."""
+
+    template_name = "expenses/finance/rate_card_list.html"
+    required_roles = (FINANCE, ADMIN)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        cards = list(
+            RateCard.objects.filter(organisation__in=self.university_ids())
+            .prefetch_related("fee_rates")
+            .order_by("organisation_id", "-effective_from")
+        )
+        describe_cards(cards, timezone.localdate())
+        context["groups"] = [
+            UniversityCards(university, [card for card in cards if card.organisation_id == university.pk])
+            for university in self.universities
+        ]
+        return context
+
+
+class RateCardCreateView(UniversityRoleMixin, TemplateView):
+    """A new card, starting from the latest one when the user has one university. Bad input or a
+    ClaimError re-renders the form with status 400, the error by its field; nothing is saved."""
+
+    template_name = "expenses/finance/rate_card_form.html"
+    required_roles = (FINANCE, ADMIN)
+
+    def make_form(self, data: Any = None) -> RateCardForm:
+        latest = None
+        if data is None and len(self.universities) == 1:
+            latest = (
+                RateCard.objects.filter(organisation=self.universities[0])
+                .prefetch_related("fee_rates")
+                .order_by("-effective_from")
+                .first()
+            )
+        return RateCardForm(data, initial=RateCardForm.initial_from(latest), universities=self.university_queryset())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.make_form())
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            organisation = form.cleaned_data["organisation"]
+            try:
+                card = services.save_rate_card(
+                    organisation=organisation, actor=acting_user(request), fees=form.fees(), **form.card_fields()
+                )
+            except ClaimError as error:
+                # The form has checked the rest; what is left is a card starting that day after all.
+                form.add_error("effective_from", str(error))
+            else:
+                messages.success(
+                    request,
+                    f"The new rates of {organisation} are saved. They apply to sessions from "
+                    f"{card.effective_from:%-d %B %Y}.",
+                )
+                return redirect("expenses:rate_cards")
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+# Reimbursement runs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A university's approved claims waiting for a run, and what they come to."""
+
+    university: Organisation
+    claims: int
+    total: Decimal
+
+
+def waiting_by_university(universities: list[Organisation]) -> list[Waiting]:
+    """Approved claims and their total (expenses and fees) per university, in two queries."""
+    approved = Claim.objects.for_university([university.pk for university in universities]).filter(
+        status=Claim.Status.APPROVED
+    )
+    claims = {
+        row["university"]: row
+        for row in approved.values(university=F(UNIVERSITY_OF_CLAIM)).annotate(
+            count=Count("pk"), fees=Sum("fee_requested")
+        )
+    }
+    expenses = {
+        row["university"]: row["total"]
+        for row in ClaimItem.objects.filter(claim__in=approved)
+        .values(university=F(f"claim__{UNIVERSITY_OF_CLAIM}"))
+        .annotate(total=Sum("amount"))
+    }
+    waiting = []
+    for university in universities:
+        row = claims.get(university.pk, {})
+        total = (row.get("fees") or Decimal("0.00")) + (expenses.get(university.pk) or Decimal("0.00"))
+        waiting.append(Waiting(university, row.get("count", 0), total))
+    return waiting
+
+
+class RunsMixin(UniversityRoleMixin):
+    def runs(self) -> QuerySet[ReimbursementRun]:
+        return ReimbursementRun.objects.filter(organisation__in=self.university_ids()).select_related(
+            "organisation", "started_by"
+        )
+
+
+class RunListView(RunsMixin, TemplateView):
+    """The runs of the user's universities, newest first, 50 to a page, and what is waiting."""
+
+    template_name = "expenses/finance/run_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        page = Paginator(self.runs().order_by("-created_at", "-pk"), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            page_obj=page,
+            runs=list(page.object_list),
+            waiting=waiting_by_university(self.universities),
+            several=len(self.universities) > 1,
+        )
+        return context
+
+
+class RunStartView(UniversityRoleMixin, View):
+    """Start a run for one university; a refusal (nothing to pay, a run going) comes back as a message."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = RunStartForm(request.POST, universities=self.university_queryset())
+        if not form.is_valid():
+            messages.error(request, " ".join(str(message) for message in form.errors["organisation"]))
+            return redirect("expenses:runs")
+        try:
+            run = services.start_run(organisation=form.cleaned_data["organisation"], actor=acting_user(request))
+        except ClaimError as error:
+            messages.error(request, str(error))
+            return redirect("expenses:runs")
+        messages.success(request, "The payment run has started. This page shows how it is going.")
+        return redirect("expenses:run", pk=run.pk)
+
+
+class RunDetailView(RunsMixin, TemplateView):
+    """A run's progress and, once completed, its payments and total. While it is queued or
+    running the progress part asks for itself again every 3 seconds through htmx (an htmx
+    request gets that part alone); without JavaScript the page has a Refresh link."""
+
+    template_name = "expenses/finance/run_detail.html"
+    partial_template_name = "expenses/finance/includes/_run_progress.html"
+
+    def get_template_names(self) -> list[str]:
+        if self.request.headers.get("HX-Request") == "true":
+            return [self.partial_template_name]
+        return [self.template_name]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        run = get_object_or_404(self.runs(), pk=self.kwargs["pk"])
+        payments = []
+        if run.status == RunStatus.COMPLETED:
+            payments = list(run.payments.select_related("volunteer").order_by("key"))
+            for payment in payments:
+                payment.payee_reference = services.payee_reference(payment.volunteer)  # type: ignore[attr-defined]
+        context.update(
+            run=run,
+            payments=payments,
+            total=sum((payment.amount for payment in payments), Decimal("0.00")),
+            in_progress=run.status != RunStatus.COMPLETED,
+        )
+        return context
+
+
+@method_decorator(never_cache, name="dispatch")
+class RunExportView(RunsMixin, View):
+    """The completed run's finance export as a CSV attachment (a run not completed: 404)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        run = get_object_or_404(self.runs(), pk=kwargs["pk"])
+        if run.status != RunStatus.COMPLETED:
+            raise Http404("The export is written when the run has finished.")
+        response = HttpResponse(run.export_csv, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="finance-export-run-{run.pk}.csv"'
+        return response

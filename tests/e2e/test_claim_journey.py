@@ -1,0 +1,140 @@
+"""A claim's journey through the real pages: the demo volunteer claims a bus fare with a photo of
+the ticket for a session she attended, the coordinator approves it from the queue, finance starts
+a payment run (the task runs at once in the tests) and sees it completed, and the volunteer sees
+her claim paid."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from PIL import Image, ImageDraw
+
+from accounts.demo import DEMO_PASSWORD, TOTP_PERIOD_SECONDS, demo_totp_code
+from expenses.models import Claim, Payment, ReimbursementRun
+from expenses.services import volunteers_claimable_bookings
+from involvement.models import Notification
+from volunteers.models import VolunteerProfile
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, base: str, email: str, *, totp: bool) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    if totp:
+        # A code is good for its 30 seconds only: near their end, wait for the next code.
+        left = TOTP_PERIOD_SECONDS - time.time() % TOTP_PERIOD_SECONDS
+        if left < 5:
+            time.sleep(left + 0.5)
+        page.get_by_label("Code").fill(demo_totp_code())
+        page.get_by_role("button", name="Sign In").click()
+
+
+def new_page(page):
+    """A page in a browser of its own (nobody signed in)."""
+    other = page.context.browser.new_context(locale="en-GB", timezone_id="Europe/London").new_page()
+    other.set_default_timeout(15_000)
+    return other
+
+
+def bus_ticket(path) -> str:
+    image = Image.new("RGB", (240, 120), "white")
+    ImageDraw.Draw(image).multiline_text((12, 12), "Northbridge Buses\nDay return  GBP 7.40", fill="black")
+    image.save(path, format="PNG")
+    return str(path)
+
+
+def test_volunteer_claims_coordinator_approves_finance_pays_and_volunteer_sees_paid(
+    live_server, page, settings, tmp_path
+):
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    base = live_server.url
+    sian = VolunteerProfile.objects.select_related("user").get(user__email="volunteer@example.org")
+    # The demo gives Siân an admissions interview day she attended and has not claimed for yet.
+    [booking] = volunteers_claimable_bookings(sian)
+    title = booking.session.title
+    receipt = bus_ticket(tmp_path / "bus-ticket.png")
+
+    # Siân starts a claim for the session from her money page...
+    sign_in(page, base, sian.user.email, totp=False)
+    page.get_by_role("link", name="Money", exact=True).click()
+    assert page.locator("h1").inner_text() == "Money"
+    page.locator("#to-claim").get_by_role("link", name=f"Start a claim for {title}").click()
+    assert page.locator("h1").inner_text() == f"Start a claim for “{title}”"
+    page.get_by_role("button", name="Start my claim").click()
+    assert page.locator("h1").inner_text() == f"Claim for “{title}”"
+    claim = Claim.objects.get(booking=booking)
+
+    # ...adds her bus fare with a photo of the ticket...
+    form = page.locator("#add-item")
+    form.get_by_label("What was it for?").select_option(label="Public transport")
+    form.get_by_label("Amount (£)").fill("7.40")
+    form.get_by_label("Note").fill("Bus both ways")
+    form.get_by_label("Receipt").set_input_files(receipt)
+    form.get_by_role("button", name="Add this expense").click()
+    assert page.locator("h1").inner_text() == f"Claim for “{title}”"
+    assert page.locator("#items tbody tr").count() == 1
+    [item] = claim.items.all()
+    assert (item.kind, item.amount, item.note, item.receipt.content_type) == (
+        "public_transport",
+        Decimal("7.40"),
+        "Bus both ways",
+        "image/png",
+    )
+
+    # ...and sends it, with the fee for the three hours.
+    page.locator("#send").get_by_role("link", name="Send my claim").click()
+    page.get_by_role("button", name="Send my claim").click()
+    claim.refresh_from_db()
+    assert (claim.status, claim.fee_requested) == ("submitted", Decimal("75.00"))
+    assert page.locator("#claim-status").inner_text() == "Where it is: Sent, waiting for approval"
+
+    # The coordinator finds it in the queue and approves it.
+    coordinator = new_page(page)
+    sign_in(coordinator, base, "coordinator@example.org", totp=True)
+    coordinator.get_by_role("link", name="Claims", exact=True).click()
+    assert coordinator.locator("h1").inner_text() == "Claims"
+    coordinator.locator("#claims").get_by_role("link", name=claim.reference).click()
+    assert coordinator.locator("h1").inner_text() == f"Claim {claim.reference} from Siân"
+    coordinator.get_by_role("button", name="Approve the claim").click()
+    assert coordinator.locator("h1").inner_text() == "Claims"
+    claim.refresh_from_db()
+    assert (claim.status, claim.decided_by.email) == ("approved", "coordinator@example.org")
+    coordinator.context.close()
+
+    # Finance starts a payment run; it pays the approved claims, Siân's among them.
+    finance = new_page(page)
+    sign_in(finance, base, "finance@example.org", totp=True)
+    finance.get_by_role("link", name="Payment runs", exact=True).click()
+    assert finance.locator("h1").inner_text() == "Payment runs"
+    assert finance.locator("p.waiting").inner_text() == "2 approved claims, £108.40 in all."
+    finance.get_by_role("button", name="Start a payment run").click()
+    run = ReimbursementRun.objects.filter(status="completed").latest("pk")
+    assert finance.locator("h1").inner_text() == f"Payment run {run.pk}"
+    assert finance.locator("#run-progress-heading").inner_text() == "Completed"
+    assert finance.locator("#run-count").inner_text() == "2 of 2 claims paid"
+    keys = [f"claim-{claim.pk}-expenses", f"claim-{claim.pk}-fee"]
+    for key in keys:
+        assert finance.locator("#payments").get_by_role("cell", name=key, exact=True).count() == 1
+    assert sorted(Payment.objects.filter(claim=claim).values_list("key", "amount")) == [
+        (keys[0], Decimal("7.40")),
+        (keys[1], Decimal("75.00")),
+    ]
+    with finance.expect_download() as download:
+        finance.get_by_role("link", name="Download the finance export (CSV)").click()
+    assert download.value.suggested_filename == f"finance-export-run-{run.pk}.csv"
+    finance.context.close()
+
+    # Siân sees the claim paid on her money page.
+    page.goto(f"{base}/money/")
+    row = page.locator("#claims tbody tr").filter(has=page.locator(f'a[href="/money/claims/{claim.pk}/"]'))
+    assert row.locator('td[data-label="Where it is"]').inner_text() == "Paid"
+    claim.refresh_from_db()
+    assert claim.status == "paid"
+    assert Notification.objects.filter(template_key="expenses/remittance", recipient=sian.user).count() == 1

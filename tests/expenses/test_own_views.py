@@ -1,0 +1,1021 @@
+"""The volunteer's money pages, through django.test.Client: the money page, the statement CSV,
+starting a claim, the claim page, adding and removing expenses, the fee choice and sending the
+claim; and the same claim pages used by staff entering a paper claim."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
+from django.test import Client
+from django.test.html import Element
+from PIL import Image
+
+from expenses.models import Claim, ClaimItem, Payment, ReimbursementRun
+from expenses.services import (
+    add_item,
+    add_prepaid_cost,
+    approve_claim,
+    execute_run,
+    open_claim,
+    reject_claim,
+    return_claim,
+    set_fee_choice,
+    set_taxi_preapproval,
+    start_run,
+    submit_claim,
+)
+from sessions_app.models import Booking
+from tests import factories
+from tests.accounts.test_views import find, h1, messages_on, text_of, texts
+from tests.conftest import World, signed_in
+from tests.expenses.factories import attended_booking, rate_card_for
+from tests.volunteers.test_own_views import error_of
+from volunteers.models import VolunteerProfile
+
+NOW = datetime.datetime(2026, 3, 20, 9, 30, tzinfo=datetime.UTC)  # Friday 20 March 2026, 09:30 UK time
+SESSION_DAY = "2026-03-17"  # the session was on Tuesday 17 March 2026, 10:00 to 12:00
+TITLE = "Breast imaging: patients’ stories"
+NAME = "Siân O'Brien"
+MONEY = "/money/"
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+NOT_EDITABLE = (
+    "This claim has been sent, so it can no longer be changed. "
+    "If something needs correcting, please contact the coordinator of the session."
+)
+MILEAGE_DETAILS = (
+    "12.5 miles by car or van, from LS1 4DY to LS2 9JT. "
+    "The amount is worked out for you from the university's mileage rate."
+)
+STATEMENT_HEADER = ["Date paid", "Claim reference", "Session", "Kind", "Amount (£)"]
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def profile(world: World) -> VolunteerProfile:
+    profile = VolunteerProfile.objects.get(user=world.volunteer)
+    profile.preferred_name = NAME
+    profile.save()
+    world.coordinator.name = "Priya Shah"
+    world.coordinator.save()
+    return profile
+
+
+@pytest.fixture
+def card(world: World) -> Any:
+    return rate_card_for(world.university)
+
+
+def attended(world: World, profile: VolunteerProfile, title: str = TITLE, days_ago: int = 3) -> Booking:
+    booking = attended_booking(world.university, world.coordinator, profile, days_ago=days_ago)
+    booking.session.title = title
+    booking.session.save()
+    return booking
+
+
+@pytest.fixture
+def booking(world: World, card: Any, profile: VolunteerProfile) -> Booking:
+    return attended(world, profile)
+
+
+@pytest.fixture
+def claim(world: World, booking: Booking) -> Claim:
+    return open_claim(booking=booking, actor=world.volunteer)
+
+
+@pytest.fixture
+def browser(world: World) -> Client:
+    return signed_in(world.volunteer)
+
+
+def claim_url(claim: Claim, action: str = "") -> str:
+    return f"/money/claims/{claim.pk}/{action}"
+
+
+def section(source: HttpResponse | Element, section_id: str) -> Element:
+    [found] = find(source, "section", id=section_id)
+    return found
+
+
+def main(response: HttpResponse) -> Element:
+    [found] = find(response, "main")
+    return found
+
+
+def rows(source: Element) -> list[list[str]]:
+    [body] = find(source, "tbody")
+    return [texts(row, "td") for row in find(body, "tr")]
+
+
+def text_by_id(source: HttpResponse | Element, tag: str, element_id: str) -> str:
+    [element] = find(source, tag, id=element_id)
+    return text_of(element)
+
+
+def png() -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(output, format="PNG")
+    return output.getvalue()
+
+
+def upload(content: bytes = PDF, name: str = "receipt.pdf", content_type: str = "application/pdf") -> Any:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def item_post(**fields: Any) -> dict[str, Any]:
+    """The add-an-expense form as a browser sends it; tests set what they need."""
+    return {
+        "kind": "",
+        "date": SESSION_DAY,
+        "miles": "",
+        "vehicle": "",
+        "from_postcode": "",
+        "to_postcode": "",
+        "amount": "",
+        "note": "",
+        **fields,
+    }
+
+
+def item_rows(claim: Claim) -> list[tuple[str, Decimal]]:
+    return [(item.kind, item.amount) for item in ClaimItem.objects.filter(claim=claim).order_by("pk")]
+
+
+def submitted(claim: Claim, actor: Any) -> Claim:
+    add_item(claim=claim, actor=actor, kind="subsistence", date=datetime.date(2026, 3, 17), amount=Decimal("6.50"))
+    return submit_claim(claim=claim, actor=actor)
+
+
+def paid(world: World, profile: VolunteerProfile, title: str, days_ago: int) -> Claim:
+    """A claim for a new attended session: £6.50 food and drink and the £50.00 fee, approved."""
+    claim = open_claim(booking=attended(world, profile, title, days_ago), actor=world.volunteer)
+    day = datetime.date(2026, 3, 20) - datetime.timedelta(days=days_ago)
+    add_item(claim=claim, actor=world.volunteer, kind="subsistence", date=day, amount=Decimal("6.50"))
+    submit_claim(claim=claim, actor=world.volunteer)
+    return approve_claim(claim=claim, actor=world.coordinator)
+
+
+def pay_everything(world: World) -> ReimbursementRun:
+    run = start_run(organisation=world.university, actor=world.finance)
+    return execute_run(run_id=run.pk)
+
+
+# The money page
+
+
+def test_money_page_lists_sessions_to_claim_claims_and_what_was_paid(
+    world: World, card: Any, profile: VolunteerProfile, browser: Client
+) -> None:
+    to_claim = attended(world, profile, "Admissions interviews", days_ago=1)
+    draft = open_claim(booking=attended(world, profile, "OSCE practice", days_ago=5), actor=world.volunteer)
+    add_item(
+        claim=draft, actor=world.volunteer, kind="subsistence", date=datetime.date(2026, 3, 15), amount=Decimal("4.20")
+    )
+    paid(world, profile, "Storytelling", days_ago=10)
+    pay_everything(world)
+    waiting = paid(world, profile, "Curriculum panel", days_ago=8)
+
+    response = browser.get(MONEY)
+
+    assert response.status_code == 200
+    assert h1(response) == "Money"
+    assert rows(section(response, "to-claim")) == [
+        [
+            "Admissions interviews",
+            "19 March 2026",
+            "University A",
+            "19 June 2026",
+            "Start a claim for Admissions interviews",
+        ]
+    ]
+    assert texts(section(response, "to-claim"), "a") == ["Start a claim for Admissions interviews"]
+    assert [dict(link.attributes)["href"] for link in find(section(response, "to-claim"), "a")] == [
+        f"/money/sessions/{to_claim.pk}/claim/"
+    ]
+    assert rows(section(response, "claims")) == [
+        ["OSCE practice", "15 March 2026", "Not sent yet", "£54.20", "—", "—", "—"],
+        [
+            "Curriculum panel",
+            "12 March 2026",
+            "Approved, waiting to be paid",
+            "£56.50",
+            "20 March 2026",
+            "20 March 2026",
+            "—",
+        ],
+        ["Storytelling", "10 March 2026", "Paid", "£56.50", "20 March 2026", "20 March 2026", "20 March 2026"],
+    ]
+    assert [dict(link.attributes)["href"] for link in find(section(response, "claims"), "a")] == [
+        claim_url(draft),
+        claim_url(waiting),
+        claim_url(Claim.objects.get(booking__session__title="Storytelling")),
+    ]
+    assert rows(section(response, "statements")) == [
+        [
+            "2025/26 (6 April 2025 to 5 April 2026)",
+            "£50.00",
+            "£6.50",
+            "£56.50",
+            "Download the statement for 2025/26",
+        ]
+    ]
+    [download] = find(section(response, "statements"), "a")
+    assert dict(download.attributes)["href"] == "/money/statement/2025.csv"
+    assert "a benefits adviser or HMRC may ask to see it" in text_of(section(response, "statements"))
+
+
+def test_money_page_with_nothing_yet_says_so(world: World, profile: VolunteerProfile, browser: Client) -> None:
+    response = browser.get(MONEY)
+
+    assert texts(section(response, "to-claim"), "p") == [
+        "There are no sessions to claim for just now. After you take part in a session, it appears here."
+    ]
+    assert texts(section(response, "claims"), "p") == ["You have not made any claims yet."]
+    assert texts(section(response, "statements"), "p")[-1] == "Nothing has been paid to you yet."
+
+
+def test_money_page_says_kindly_when_the_time_to_claim_has_passed(
+    world: World, card: Any, profile: VolunteerProfile, browser: Client
+) -> None:
+    attended(world, profile, "Long ago", days_ago=100)
+
+    response = browser.get(MONEY)
+
+    assert rows(section(response, "to-claim")) == [
+        [
+            "Long ago",
+            "10 December 2025",
+            "University A",
+            "10 March 2026",
+            "The time to claim has passed. Please contact the coordinator if you still need to claim.",
+        ]
+    ]
+    assert find(section(response, "to-claim"), "a") == []
+
+
+def test_money_page_is_forbidden_to_someone_without_a_volunteer_profile(world: World) -> None:
+    assert signed_in(world.coordinator).get(MONEY).status_code == 403
+
+
+@pytest.mark.parametrize("each", [1, 3])
+def test_money_page_query_count_does_not_grow(
+    world: World, card: Any, profile: VolunteerProfile, django_assert_num_queries: Any, each: int
+) -> None:
+    for number in range(each):
+        attended(world, profile, f"To claim {number}", days_ago=1)
+        draft = open_claim(booking=attended(world, profile, f"Draft {number}", days_ago=2), actor=world.volunteer)
+        add_item(
+            claim=draft,
+            actor=world.volunteer,
+            kind="subsistence",
+            date=datetime.date(2026, 3, 18),
+            amount=Decimal("3.00"),
+        )
+        paid(world, profile, f"Paid {number}", days_ago=4)
+    pay_everything(world)
+    client = signed_in(world.volunteer)
+
+    with django_assert_num_queries(9):
+        response = client.get(MONEY)
+
+    assert (len(rows(section(response, "to-claim"))), len(rows(section(response, "claims")))) == (each, 2 * each)
+
+
+# The statement
+
+
+def payment(claim: Claim, kind: str, amount: str, paid_on: datetime.date, run: ReimbursementRun) -> Payment:
+    return Payment.objects.create(
+        key=f"claim-{claim.pk}-{kind}",
+        run=run,
+        claim=claim,
+        volunteer=claim.volunteer,
+        kind=kind,
+        amount=Decimal(amount),
+        paid_on=paid_on,
+    )
+
+
+def read_csv(response: HttpResponse) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_statement_lists_the_tax_years_payments_with_a_total(
+    world: World, card: Any, profile: VolunteerProfile, browser: Client
+) -> None:
+    run = ReimbursementRun.objects.create(organisation=world.university, status=ReimbursementRun.Status.COMPLETED)
+    first = Claim.objects.create(booking=attended(world, profile, "Storytelling", 20), volunteer=profile)
+    second = Claim.objects.create(booking=attended(world, profile, '=HYPERLINK("http://x")', 30), volunteer=profile)
+    before = Claim.objects.create(booking=attended(world, profile, "Last year", 40), volunteer=profile)
+    payment(first, "expenses", "12.30", datetime.date(2025, 4, 6), run)
+    payment(first, "fee", "50.00", datetime.date(2025, 4, 6), run)
+    payment(second, "expenses", "7.20", datetime.date(2026, 4, 5), run)
+    payment(second, "fee", "75.00", datetime.date(2026, 4, 6), run)  # the next tax year
+    payment(before, "expenses", "9.99", datetime.date(2025, 4, 5), run)  # the year before
+    someone_else = factories.VolunteerProfileFactory()
+    other = Claim.objects.create(booking=attended(world, someone_else, "Not yours", 20), volunteer=someone_else)
+    payment(other, "fee", "25.00", datetime.date(2025, 6, 1), run)
+
+    response = browser.get("/money/statement/2025.csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="payments-2025-26.csv"'
+    assert read_csv(response) == [
+        STATEMENT_HEADER,
+        ["06/04/2025", first.reference, "Storytelling", "Expenses", "12.30"],
+        ["06/04/2025", first.reference, "Storytelling", "Involvement fee", "50.00"],
+        ["05/04/2026", second.reference, '\'=HYPERLINK("http://x")', "Expenses", "7.20"],
+        ["Total", "", "", "", "69.50"],
+    ]
+
+
+def test_statement_of_a_year_with_nothing_paid_has_a_zero_total(profile: VolunteerProfile, browser: Client) -> None:
+    response = browser.get("/money/statement/2019.csv")
+
+    assert (response.status_code, response["Content-Disposition"]) == (
+        200,
+        'attachment; filename="payments-2019-20.csv"',
+    )
+    assert read_csv(response) == [STATEMENT_HEADER, ["Total", "", "", "", "0.00"]]
+
+
+def test_statement_of_an_impossible_year_is_not_found(profile: VolunteerProfile, browser: Client) -> None:
+    assert browser.get("/money/statement/0.csv").status_code == 404
+
+
+# Starting a claim
+
+
+def test_claim_open_page_asks_before_starting(booking: Booking, browser: Client) -> None:
+    response = browser.get(f"/money/sessions/{booking.pk}/claim/")
+
+    assert response.status_code == 200
+    assert h1(response) == f"Start a claim for “{TITLE}”"
+    assert texts(response, "p")[0] == "Tuesday 17 March 2026, University A. Please claim by 17 June 2026."
+    assert texts(main(response), "button") == ["Start my claim"]
+    assert Claim.objects.count() == 0
+
+
+def test_claim_open_starts_the_claim_with_the_fee_due(
+    world: World, booking: Booking, profile: VolunteerProfile, browser: Client
+) -> None:
+    response = browser.post(f"/money/sessions/{booking.pk}/claim/", follow=True)
+
+    claim = Claim.objects.get()
+    assert response.redirect_chain == [(claim_url(claim), 302)]
+    assert messages_on(response) == ["Your claim is started. Add your expenses, choose about the fee, then send it."]
+    assert (claim.booking, claim.volunteer, claim.status, claim.opened_by, claim.on_behalf) == (
+        booking,
+        profile,
+        Claim.Status.DRAFT,
+        world.volunteer,
+        False,
+    )
+    assert (claim.fee_due, claim.fee_choice, claim.fee_requested) == (Decimal("50.00"), "take", Decimal("50.00"))
+
+
+@pytest.mark.parametrize(
+    ("status", "days_ago", "error"),
+    [
+        (Booking.Status.ACCEPTED, 3, "A claim can only be made for a session the volunteer attended."),
+        (
+            Booking.Status.ATTENDED,
+            100,
+            "Claims for this session had to be made by 10 March 2026. Please contact the coordinator.",
+        ),
+    ],
+)
+def test_claim_open_refuses_a_session_not_attended_or_too_long_ago(
+    world: World, card: Any, profile: VolunteerProfile, browser: Client, status: str, days_ago: int, error: str
+) -> None:
+    booking = attended(world, profile, days_ago=days_ago)
+    Booking.objects.filter(pk=booking.pk).update(status=status)
+
+    response = browser.post(f"/money/sessions/{booking.pk}/claim/")
+
+    assert (response.status_code, texts(response, "div", id="form-errors")) == (400, [error])
+    assert Claim.objects.count() == 0
+
+
+def test_claim_open_refuses_a_second_claim(claim: Claim, booking: Booking, browser: Client) -> None:
+    response = browser.post(f"/money/sessions/{booking.pk}/claim/")
+
+    assert (response.status_code, texts(response, "div", id="form-errors")) == (
+        400,
+        ["There is already a claim for this session."],
+    )
+    assert texts(response, "a", href=claim_url(claim)) == ["Go to your claim"]
+    assert Claim.objects.count() == 1
+
+
+def test_claim_open_for_someone_elses_booking_is_not_found(world: World, card: Any, browser: Client) -> None:
+    someone_else = factories.VolunteerProfileFactory()
+    booking = attended(world, someone_else)
+
+    assert browser.get(f"/money/sessions/{booking.pk}/claim/").status_code == 404
+    assert browser.post(f"/money/sessions/{booking.pk}/claim/").status_code == 404
+    assert Claim.objects.count() == 0
+
+
+# The claim page
+
+
+def test_claim_page_shows_items_prepaid_costs_fee_and_totals_before_sending(
+    world: World, claim: Claim, booking: Booking, browser: Client
+) -> None:
+    day = datetime.date(2026, 3, 17)
+    add_item(
+        claim=claim,
+        actor=world.volunteer,
+        kind="mileage",
+        date=day,
+        miles=Decimal("12.5"),
+        vehicle="car",
+        from_postcode="LS1 4DY",
+        to_postcode="LS2 9JT",
+    )
+    parking = add_item(
+        claim=claim,
+        actor=world.volunteer,
+        kind="parking",
+        date=day,
+        amount=Decimal("4.50"),
+        note="Car park at the hospital",
+        receipt_file=upload(),
+    )
+    add_prepaid_cost(booking=booking, actor=world.coordinator, description="Train ticket", amount=Decimal("23.40"))
+
+    response = browser.get(claim_url(claim))
+
+    assert response.status_code == 200
+    assert h1(response) == f"Claim for “{TITLE}”"
+    assert text_by_id(response, "p", "claim-facts") == f"{claim.reference} · Tuesday 17 March 2026 · University A"
+    assert text_by_id(response, "p", "claim-status") == "Where it is: Not sent yet"
+    assert find(response, "p", id="on-behalf") == []
+    assert rows(section(response, "items")) == [
+        ["Mileage", "17 March 2026", MILEAGE_DETAILS, "£5.63", "None", "Remove mileage on 17 March 2026"],
+        [
+            "Parking",
+            "17 March 2026",
+            "Car park at the hospital",
+            "£4.50",
+            "Receipt for parking on 17 March 2026",
+            "Remove parking on 17 March 2026",
+        ],
+    ]
+    [receipt_link] = find(section(response, "items"), "a", href=f"/receipts/{parking.receipt.pk}/")
+    assert text_of(receipt_link) == "Receipt for parking on 17 March 2026"
+    assert texts(section(response, "prepaid"), "li") == ["Train ticket: £23.40"]
+    assert texts(section(response, "prepaid"), "p") == [
+        "University A paid for these itself, so they are not included below and there is nothing to claim for them."
+    ]
+    assert text_by_id(response, "p", "fee-due") == "The fee for this session, by University A's rates, is £50.00."
+    assert [dict(radio.attributes)["value"] for radio in find(response, "input", name="choice", checked=None)] == [
+        "take"
+    ]
+    assert texts(section(response, "totals"), "dd") == ["£10.13", "£50.00", "£60.13"]
+    [date_input] = find(section(response, "add-item"), "input", name="date")
+    assert dict(date_input.attributes)["value"] == SESSION_DAY
+    assert texts(section(response, "send"), "a", href=claim_url(claim, "submit/")) == ["Send my claim"]
+
+
+@pytest.mark.parametrize("each", [1, 3])
+def test_claim_page_query_count_does_not_grow(
+    world: World, claim: Claim, booking: Booking, django_assert_num_queries: Any, each: int
+) -> None:
+    for number in range(each):
+        add_item(
+            claim=claim,
+            actor=world.volunteer,
+            kind="parking",
+            date=datetime.date(2026, 3, 17),
+            amount=Decimal("2.00"),
+            receipt_file=upload(),
+        )
+        add_prepaid_cost(booking=booking, actor=world.coordinator, description=f"Ticket {number}", amount=Decimal("9"))
+    client = signed_in(world.volunteer)
+
+    with django_assert_num_queries(10):
+        response = client.get(claim_url(claim))
+
+    assert len(rows(section(response, "items"))) == each
+
+
+def test_claim_page_of_a_paper_claim_says_staff_entered_it(world: World, booking: Booking) -> None:
+    claim = open_claim(booking=booking, actor=world.coordinator)
+
+    response = signed_in(world.coordinator).get(claim_url(claim))
+
+    assert response.status_code == 200
+    assert text_by_id(response, "p", "on-behalf") == f"Entered on {NAME}'s behalf by Priya Shah, from a paper claim."
+    assert text_by_id(response, "p", "claim-facts") == (
+        f"{claim.reference} · Tuesday 17 March 2026 · University A · {NAME}"
+    )
+    assert texts(section(response, "send"), "a") == ["Send the claim"]
+
+
+def test_claim_page_of_a_returned_claim_says_what_to_change(world: World, claim: Claim, browser: Client) -> None:
+    return_claim(
+        claim=submitted(claim, world.volunteer), actor=world.coordinator, note="Please add the parking receipt."
+    )
+
+    response = browser.get(claim_url(claim))
+
+    assert text_by_id(response, "p", "claim-status") == "Where it is: Sent back to you for a change"
+    assert texts(response, "div", id="decision-note") == [
+        "What to change, from University A: Please add the parking receipt. "
+        "Please make the change below and send the claim again."
+    ]
+    assert len(find(response, "form", action=claim_url(claim, "items/add/"))) == 1
+
+
+def test_claim_page_of_a_rejected_claim_gives_the_reason_and_no_forms(
+    world: World, claim: Claim, browser: Client
+) -> None:
+    reject_claim(claim=submitted(claim, world.volunteer), actor=world.coordinator, reason="This was claimed on paper.")
+
+    response = browser.get(claim_url(claim))
+
+    assert text_by_id(response, "p", "claim-status") == "Where it is: Not approved"
+    assert texts(response, "div", id="decision-note") == [
+        "The reason University A gave: This was claimed on paper. "
+        "If you have a question about this, please contact the coordinator of the session."
+    ]
+    assert find(main(response), "form") == []
+    assert texts(response, "p", id="fee-choice") == ["Take the fee."]
+    assert texts(section(response, "totals"), "dd") == ["£6.50", "£50.00", "£56.50"]
+
+
+def test_claim_page_of_another_volunteers_claim_is_not_found(world: World, card: Any, browser: Client) -> None:
+    someone_else = factories.VolunteerProfileFactory()
+    claim = open_claim(booking=attended(world, someone_else), actor=someone_else.user)
+
+    for action in ("", "items/add/", "submit/"):
+        assert browser.get(claim_url(claim, action)).status_code == 404
+    assert browser.post(claim_url(claim, "fee/"), {"choice": "decline"}).status_code == 404
+    assert Claim.objects.get(pk=claim.pk).fee_choice == "take"
+
+
+def test_claim_page_is_not_found_for_another_universitys_staff(world: World, claim: Claim) -> None:
+    assert signed_in(world.other_finance).get(claim_url(claim)).status_code == 404
+    assert signed_in(world.other_coordinator).get(claim_url(claim)).status_code == 404
+    assert signed_in(world.lead).get(claim_url(claim)).status_code == 403
+
+
+# Adding an expense
+
+
+def test_item_add_page_shows_the_form(claim: Claim, browser: Client) -> None:
+    response = browser.get(claim_url(claim, "items/add/"))
+
+    assert response.status_code == 200
+    assert h1(response) == "Add an expense"
+    [date_input] = find(response, "input", name="date")
+    assert (dict(date_input.attributes)["value"], dict(date_input.attributes)["type"]) == (SESSION_DAY, "date")
+    [receipt_input] = find(response, "input", name="receipt")
+    assert dict(receipt_input.attributes)["accept"] == ".pdf,.jpg,.jpeg,.png"
+    assert texts(response, "div", id="id_receipt_helptext") == [
+        "You need one for: Public transport, Taxi (agreed in advance), Parking, Replacement carer or childcare, "
+        "Support worker, Other. A photo or a scan: PDF, JPEG or PNG, at most 10 MB. "
+        "We remove location and camera details."
+    ]
+    [amount_input] = find(response, "input", name="amount")
+    assert dict(amount_input.attributes)["inputmode"] == "decimal"
+
+
+def test_item_add_works_out_mileage(world: World, claim: Claim, browser: Client) -> None:
+    data = item_post(kind="mileage", miles="12.5", vehicle="car", from_postcode="ls14dy", to_postcode="LS2 9JT")
+
+    response = browser.post(claim_url(claim, "items/add/"), data, follow=True)
+
+    assert response.redirect_chain == [(claim_url(claim) + "#items", 302)]
+    assert messages_on(response) == ["Added mileage: 12.5 miles, £5.63."]
+    item = ClaimItem.objects.get(claim=claim)
+    assert (item.kind, item.amount, item.miles, item.vehicle, item.from_postcode, item.to_postcode, item.date) == (
+        "mileage",
+        Decimal("5.63"),
+        Decimal("12.5"),
+        "car",
+        "LS1 4DY",
+        "LS2 9JT",
+        datetime.date(2026, 3, 17),
+    )
+
+
+def test_item_add_reads_a_date_typed_the_uk_way(claim: Claim, browser: Client) -> None:
+    browser.post(claim_url(claim, "items/add/"), item_post(kind="subsistence", amount="3.20", date="16/03/2026"))
+
+    assert list(ClaimItem.objects.values_list("date", "amount")) == [(datetime.date(2026, 3, 16), Decimal("3.20"))]
+
+
+def test_item_add_ignores_a_typed_amount_for_mileage(claim: Claim, browser: Client) -> None:
+    data = item_post(kind="mileage", miles="10", vehicle="bicycle", from_postcode="M1 1AE", to_postcode="M13 9PL")
+
+    browser.post(claim_url(claim, "items/add/"), {**data, "amount": "99.00"})
+
+    assert item_rows(claim) == [("mileage", Decimal("2.00"))]
+
+
+def test_item_add_keeps_a_receipt(world: World, claim: Claim, browser: Client) -> None:
+    data = item_post(
+        kind="parking", amount="£4.50", note="Hospital car park", receipt=upload(png(), "ticket.png", "image/png")
+    )
+
+    response = browser.post(claim_url(claim, "items/add/"), data, follow=True)
+
+    assert messages_on(response) == ["Added parking: £4.50."]
+    item = ClaimItem.objects.select_related("receipt").get(claim=claim)
+    assert (item.amount, item.note, item.receipt.content_type, item.receipt.original_name) == (
+        Decimal("4.50"),
+        "Hospital car park",
+        "image/png",
+        "ticket.png",
+    )
+
+
+def test_item_add_allows_a_taxi_agreed_in_advance(
+    world: World, claim: Claim, booking: Booking, browser: Client
+) -> None:
+    set_taxi_preapproval(booking=booking, actor=world.coordinator, approved=True)
+
+    browser.post(claim_url(claim, "items/add/"), item_post(kind="taxi", amount="18.00", receipt=upload()))
+
+    assert item_rows(claim) == [("taxi", Decimal("18.00"))]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "error"),
+    [
+        ({"kind": "subsistence", "amount": "-5"}, "amount", "The amount must be more than £0.00."),
+        ({"kind": "subsistence", "amount": "0"}, "amount", "The amount must be more than £0.00."),
+        (
+            {"kind": "home_online", "amount": "600"},
+            "amount",
+            "£600.00 is more than the £500.00 a single item may be. Please check it.",
+        ),
+        (
+            {"kind": "subsistence", "amount": "4.555"},
+            "amount",
+            "Please give the amount in pounds and pence, with at most two decimal places.",
+        ),
+        (
+            {"kind": "subsistence", "amount": "99999999999"},
+            "amount",
+            "Please check the amount: it is far more than a single claim could be.",
+        ),
+        (
+            {"kind": "subsistence", "amount": "four pounds"},
+            "amount",
+            "Please enter the amount in pounds and pence, for example 4.50.",
+        ),
+        ({"kind": "subsistence"}, "amount", "Please give the amount, for example 4.50."),
+        (
+            {"kind": "subsistence", "amount": "16.00"},
+            "amount",
+            "Food and drink can be claimed up to £15.00 for a session.",
+        ),
+        (
+            {"kind": "taxi", "amount": "18.00", "receipt": "pdf"},
+            "kind",
+            "A taxi can only be claimed when the university agreed it before the session. Please ask the coordinator.",
+        ),
+        (
+            {"kind": "parking", "amount": "4.50"},
+            "receipt",
+            "Parking needs a receipt. Please add a photo or scan of it.",
+        ),
+        ({"kind": "", "amount": "4.50"}, "kind", "Please choose what the expense was for."),
+        (
+            {"kind": "subsistence", "amount": "4.50", "date": "2026-03-01"},
+            "date",
+            "The date should be the day of the session, or within a week of it.",
+        ),
+        (
+            {"kind": "subsistence", "amount": "4.50", "date": "31/02/2026"},
+            "date",
+            "Please enter a real date, for example 17/03/2026.",
+        ),
+        (
+            {"kind": "mileage", "vehicle": "car", "from_postcode": "LS1 4DY", "to_postcode": "LS2 9JT"},
+            "miles",
+            "Please give the number of miles, more than 0.",
+        ),
+        (
+            {"kind": "mileage", "miles": "0", "vehicle": "car", "from_postcode": "LS1 4DY", "to_postcode": "LS2 9JT"},
+            "miles",
+            "Please give the number of miles, more than 0.",
+        ),
+        (
+            {
+                "kind": "mileage",
+                "miles": "1200",
+                "vehicle": "car",
+                "from_postcode": "LS1 4DY",
+                "to_postcode": "LS2 9JT",
+            },
+            "miles",
+            "That is more than 1,000 miles. Please check the number.",
+        ),
+        (
+            {"kind": "mileage", "miles": "12", "from_postcode": "LS1 4DY", "to_postcode": "LS2 9JT"},
+            "vehicle",
+            "Please choose the vehicle.",
+        ),
+        (
+            {"kind": "mileage", "miles": "12", "vehicle": "car", "from_postcode": "Leeds", "to_postcode": "LS2 9JT"},
+            "from_postcode",
+            "Please enter a UK postcode, for example LS1 4DY.",
+        ),
+        (
+            {"kind": "mileage", "miles": "12", "vehicle": "car", "from_postcode": "LS1 4DY"},
+            "to_postcode",
+            "Please give the postcode you travelled to.",
+        ),
+    ],
+)
+def test_item_add_refuses_bad_input_next_to_the_field(
+    claim: Claim, browser: Client, fields: dict[str, str], field: str, error: str
+) -> None:
+    data = item_post(**fields)
+    if data.get("receipt") == "pdf":
+        data["receipt"] = upload()
+
+    response = browser.post(claim_url(claim, "items/add/"), data)
+
+    assert response.status_code == 400
+    assert error_of(response, field) == error
+    assert h1(response) == "Add an expense"
+    assert item_rows(claim) == []
+
+
+@pytest.mark.parametrize(
+    ("receipt", "error"),
+    [
+        (
+            lambda: upload(b"Just some text, honestly a receipt.\n", "receipt.pdf"),
+            "Please send a PDF, a JPEG or a PNG. This file is none of those, whatever its name says.",
+        ),
+        (
+            lambda: upload(b"%PDF-" + b"0" * (50 * 1024 * 1024), "big-scan.pdf"),
+            "This file is larger than 10 MB. Please send a smaller photo or scan.",
+        ),
+        (lambda: upload(b"", "empty.pdf"), "This file is empty. Please choose the photo or scan again."),
+    ],
+    ids=["text-named-pdf", "fifty-megabytes", "empty"],
+)
+def test_item_add_refuses_a_file_that_is_not_a_usable_receipt(
+    claim: Claim, browser: Client, receipt: Any, error: str
+) -> None:
+    data = item_post(kind="parking", amount="4.50", receipt=receipt())
+
+    response = browser.post(claim_url(claim, "items/add/"), data)
+
+    assert (response.status_code, error_of(response, "receipt")) == (400, error)
+    assert item_rows(claim) == []
+    assert claim.receipts.count() == 0
+
+
+def test_item_add_without_a_rate_card_shows_the_problem_at_the_top(
+    world: World, profile: VolunteerProfile, browser: Client
+) -> None:
+    claim = open_claim(booking=attended(world, profile), actor=world.volunteer)
+    data = item_post(kind="mileage", miles="12", vehicle="car", from_postcode="LS1 4DY", to_postcode="LS2 9JT")
+
+    response = browser.post(claim_url(claim, "items/add/"), data)
+
+    assert (response.status_code, texts(response, "div", id="form-errors")) == (
+        400,
+        ["The university has no rate card for this date yet. Please contact finance."],
+    )
+    assert item_rows(claim) == []
+
+
+def test_item_add_to_a_sent_claim_says_it_can_no_longer_change(world: World, claim: Claim, browser: Client) -> None:
+    submitted(claim, world.volunteer)
+
+    shown = browser.get(claim_url(claim, "items/add/"), follow=True)
+    posted = browser.post(claim_url(claim, "items/add/"), item_post(kind="subsistence", amount="2.00"), follow=True)
+
+    for response in (shown, posted):
+        assert response.redirect_chain == [(claim_url(claim), 302)]
+        assert messages_on(response) == [NOT_EDITABLE]
+    assert item_rows(claim) == [("subsistence", Decimal("6.50"))]
+
+
+def test_staff_can_enter_a_paper_claim_on_the_volunteers_behalf(world: World, booking: Booking) -> None:
+    claim = open_claim(booking=booking, actor=world.coordinator)
+    staff = signed_in(world.coordinator)
+
+    added = staff.post(claim_url(claim, "items/add/"), item_post(kind="subsistence", amount="6.00"), follow=True)
+    sent = staff.post(claim_url(claim, "submit/"), follow=True)
+
+    assert messages_on(added) == ["Added food and drink: £6.00."]
+    assert messages_on(sent) == ["The claim for £56.00 has been sent for approval."]
+    claim.refresh_from_db()
+    assert (claim.on_behalf, claim.status, item_rows(claim)) == (True, "submitted", [("subsistence", Decimal("6.00"))])
+
+
+# Removing an expense
+
+
+def test_item_remove_asks_then_removes(world: World, claim: Claim, browser: Client) -> None:
+    item = add_item(
+        claim=claim,
+        actor=world.volunteer,
+        kind="subsistence",
+        date=datetime.date(2026, 3, 17),
+        amount=Decimal("6.50"),
+        note="Lunch",
+    )
+    url = claim_url(claim, f"items/{item.pk}/remove/")
+
+    page = browser.get(url)
+    response = browser.post(url, follow=True)
+
+    assert (page.status_code, h1(page)) == (200, "Remove this expense?")
+    assert text_by_id(page, "p", "item-summary") == "Food and drink on 17 March 2026: £6.50 (Lunch)."
+    assert response.redirect_chain == [(claim_url(claim) + "#items", 302)]
+    assert messages_on(response) == ["Removed food and drink: £6.50."]
+    assert item_rows(claim) == []
+
+
+def test_item_remove_of_an_item_on_another_claim_is_not_found(
+    world: World, card: Any, claim: Claim, profile: VolunteerProfile, browser: Client
+) -> None:
+    other = open_claim(booking=attended(world, profile, "Another", days_ago=4), actor=world.volunteer)
+    item = add_item(
+        claim=other, actor=world.volunteer, kind="subsistence", date=datetime.date(2026, 3, 16), amount=Decimal("2.00")
+    )
+
+    assert browser.post(claim_url(claim, f"items/{item.pk}/remove/")).status_code == 404
+    assert item_rows(other) == [("subsistence", Decimal("2.00"))]
+
+
+def test_item_remove_on_a_sent_claim_says_it_can_no_longer_change(world: World, claim: Claim, browser: Client) -> None:
+    submitted(claim, world.volunteer)
+    item = claim.items.get()
+
+    response = browser.post(claim_url(claim, f"items/{item.pk}/remove/"), follow=True)
+
+    assert messages_on(response) == [NOT_EDITABLE]
+    assert item_rows(claim) == [("subsistence", Decimal("6.50"))]
+
+
+# The fee
+
+
+@pytest.mark.parametrize(
+    ("data", "choice", "requested", "message"),
+    [
+        (
+            {"choice": "reduced", "reduced_amount": "20"},
+            "reduced",
+            "20.00",
+            "Saved: you are taking £20.00 of the £50.00 fee.",
+        ),
+        ({"choice": "donate"}, "donate", "0.00", "Saved: you are donating the fee of £50.00 to your charity."),
+        (
+            {"choice": "decline", "reduced_amount": "20"},
+            "decline",
+            "0.00",
+            "Saved: you are not taking a fee for this session.",
+        ),
+        ({"choice": "take"}, "take", "50.00", "Saved: you are taking the fee of £50.00."),
+    ],
+)
+def test_fee_choice_is_saved(
+    claim: Claim, browser: Client, data: dict[str, str], choice: str, requested: str, message: str
+) -> None:
+    response = browser.post(claim_url(claim, "fee/"), data, follow=True)
+
+    assert response.redirect_chain == [(claim_url(claim) + "#fee", 302)]
+    assert messages_on(response) == [message]
+    claim.refresh_from_db()
+    assert (claim.fee_choice, claim.fee_requested) == (choice, Decimal(requested))
+    assert [dict(radio.attributes)["value"] for radio in find(response, "input", name="choice", checked=None)] == [
+        choice
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "error"),
+    [
+        ({"choice": "reduced"}, "reduced_amount", "Please enter the reduced amount you would like, for example 20.00."),
+        (
+            {"choice": "reduced", "reduced_amount": "60"},
+            "reduced_amount",
+            "The reduced amount cannot be more than the fee of £50.00.",
+        ),
+        (
+            {"choice": "reduced", "reduced_amount": "0"},
+            "reduced_amount",
+            "Please give the reduced amount in pounds and pence, more than £0.00.",
+        ),
+        (
+            {"choice": "reduced", "reduced_amount": "10.001"},
+            "reduced_amount",
+            "Please give the amount in pounds and pence, with at most two decimal places.",
+        ),
+        ({"choice": "everything"}, "choice", "Please choose what to do with the fee."),
+        ({}, "choice", "Please choose what to do with the fee."),
+    ],
+)
+def test_fee_choice_refuses_bad_input(
+    claim: Claim, browser: Client, data: dict[str, str], field: str, error: str
+) -> None:
+    response = browser.post(claim_url(claim, "fee/"), data)
+
+    assert response.status_code == 400
+    assert error_of(response, field) == error
+    assert h1(response) == f"Claim for “{TITLE}”"
+    claim.refresh_from_db()
+    assert (claim.fee_choice, claim.fee_requested) == ("take", Decimal("50.00"))
+
+
+def test_fee_choice_starts_from_the_volunteers_payment_preference(
+    world: World, booking: Booking, profile: VolunteerProfile, browser: Client
+) -> None:
+    profile.payment_preference = VolunteerProfile.PaymentPreference.EXPENSES_ONLY
+    profile.save()
+    claim = open_claim(booking=booking, actor=world.volunteer)
+
+    response = browser.get(claim_url(claim))
+
+    assert [dict(radio.attributes)["value"] for radio in find(response, "input", name="choice", checked=None)] == [
+        "decline"
+    ]
+    assert texts(section(response, "totals"), "dd") == ["£0.00", "£0.00", "£0.00"]
+
+
+def test_fee_choice_shows_a_reduced_amount_already_chosen(world: World, claim: Claim, browser: Client) -> None:
+    set_fee_choice(claim=claim, actor=world.volunteer, choice="reduced", reduced_amount=Decimal("12.50"))
+
+    response = browser.get(claim_url(claim))
+
+    [reduced] = find(response, "input", name="reduced_amount")
+    assert dict(reduced.attributes)["value"] == "12.50"
+    assert texts(section(response, "fee"), "div", class_="form-check") == [
+        "Take the fee You are paid the whole fee, as well as your expenses.",
+        "Take a reduced amount You choose a smaller amount, for example to stay within a benefits limit. "
+        "Enter it below.",
+        "Donate the fee to my charity The fee is not paid to you: it is recorded as your gift to your charity. "
+        "Your expenses are still paid.",
+        "No fee, thank you No fee is paid. Your expenses are still paid back in full.",
+    ]
+
+
+# Sending the claim
+
+
+def test_submit_page_shows_the_total_then_sends(world: World, claim: Claim, browser: Client) -> None:
+    add_item(
+        claim=claim, actor=world.volunteer, kind="subsistence", date=datetime.date(2026, 3, 17), amount=Decimal("6.50")
+    )
+
+    page = browser.get(claim_url(claim, "submit/"))
+    response = browser.post(claim_url(claim, "submit/"), follow=True)
+
+    assert (page.status_code, h1(page)) == (200, f"Send your claim for “{TITLE}”?")
+    assert texts(page, "dd") == ["£6.50", "£50.00", "£56.50"]
+    assert response.redirect_chain == [(claim_url(claim), 302)]
+    assert messages_on(response) == [
+        "Thank you. Your claim for £56.50 has been sent to University A. We will email you when it has been looked at."
+    ]
+    claim.refresh_from_db()
+    assert (claim.status, claim.submitted_at) == ("submitted", NOW)
+    assert text_by_id(response, "p", "claim-status") == "Where it is: Sent, waiting for approval"
+    assert find(response, "section", id="add-item") == []
+
+
+def test_submit_refuses_a_claim_with_nothing_to_pay(world: World, claim: Claim, browser: Client) -> None:
+    set_fee_choice(claim=claim, actor=world.volunteer, choice="decline")
+
+    response = browser.post(claim_url(claim, "submit/"))
+
+    assert (response.status_code, texts(response, "div", id="form-errors")) == (
+        400,
+        ["There is nothing to pay on this claim yet: add an expense, or take the fee."],
+    )
+    assert Claim.objects.get(pk=claim.pk).status == "draft"
+
+
+def test_submit_again_says_the_claim_was_sent(world: World, claim: Claim, browser: Client) -> None:
+    submitted(claim, world.volunteer)
+
+    response = browser.get(claim_url(claim, "submit/"), follow=True)
+
+    assert messages_on(response) == [NOT_EDITABLE]
