@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
@@ -29,6 +28,7 @@ from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, S
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
@@ -41,6 +41,7 @@ from expenses.models import BookingArrangement, Claim, PrepaidCost, RateCard, Re
 from expenses.permissions import APPROVER_ROLES, approver_universities, claims_for_approver, receipts_visible_to
 from expenses.receipts import EXTENSIONS
 from expenses.services import ClaimError
+from involvement.forms_views import FormT, ServiceFormView
 from sessions_app.models import Booking
 
 COORDINATOR = Membership.Role.COORDINATOR
@@ -225,55 +226,41 @@ class ReviewView(ClaimMixin, TemplateView):
         return context
 
 
-class DecisionView(ClaimMixin, TemplateView):
+class DecisionView(ClaimMixin, ServiceFormView[FormT]):
     """GET: the confirmation (or the form with the reason); POST: the decision through one
     service, then back to the queue. Bad input or a ClaimError (one's own claim, a claim already
     decided) re-renders the page with status 400 and nothing changed."""
 
-    form_class: type[forms.Form] = ConfirmForm
-    error_field: str | None = None
+    domain_error = ClaimError
     decision: Decision
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.form_class())
         context["decision"] = self.decision
         context["deciding"] = context["claim"].status == ClaimStatus.SUBMITTED
         return context
 
-    def decide(self, form: Any) -> str:
-        """Call the service; return the message to show."""
-        raise NotImplementedError
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.form_class(request.POST)
-        if form.is_valid():
-            try:
-                message = self.decide(form)
-            except ClaimError as error:
-                form.add_error(self.error_field, str(error))
-            else:
-                messages.success(request, message)
-                return redirect("expenses:queue")
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def get_success_url(self) -> str:
+        return reverse("expenses:queue")
 
 
-class ApproveView(DecisionView):
+class ApproveView(DecisionView[ConfirmForm]):
     template_name = "expenses/approver/claim_decision.html"
+    form_class = ConfirmForm
     decision = Decision("approve", "Approve", "Approve the claim", "btn-primary")
 
-    def decide(self, form: ConfirmForm) -> str:
+    def act(self, form: ConfirmForm) -> str:
         claim = services.approve_claim(claim=self.get_claim(), actor=acting_user(self.request))
         name = claim.volunteer.display_name
         return f"Claim {claim.reference} is approved. We have emailed {name} to let them know."
 
 
-class RejectView(DecisionView):
+class RejectView(DecisionView[RejectForm]):
     template_name = "expenses/approver/claim_decision.html"
     form_class = RejectForm
     decision = Decision("reject", "Reject", "Reject the claim", "btn-danger")
 
-    def decide(self, form: RejectForm) -> str:
+    def act(self, form: RejectForm) -> str:
         claim = services.reject_claim(
             claim=self.get_claim(), actor=acting_user(self.request), reason=form.cleaned_data["reason"]
         )
@@ -281,12 +268,12 @@ class RejectView(DecisionView):
         return f"Claim {claim.reference} is rejected. We have emailed {name} with your reason."
 
 
-class ReturnView(DecisionView):
+class ReturnView(DecisionView[ReturnForm]):
     template_name = "expenses/approver/claim_decision.html"
     form_class = ReturnForm
     decision = Decision("return", "Return", "Return the claim for changes", "btn-primary")
 
-    def decide(self, form: ReturnForm) -> str:
+    def act(self, form: ReturnForm) -> str:
         claim = services.return_claim(
             claim=self.get_claim(), actor=acting_user(self.request), note=form.cleaned_data["note"]
         )

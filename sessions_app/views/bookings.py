@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +22,7 @@ from django.views.generic import TemplateView
 
 from accounts.models import Membership, User
 from accounts.permissions import RoleRequiredMixin, acting_user, organisations_with_role
+from involvement.forms_views import FormT, ServiceFormView
 from sessions_app import matching, services
 from sessions_app.forms.bookings import (
     AttendanceForm,
@@ -155,40 +155,17 @@ class InviteView(MatchingView):
 # Messages to those accepted ----------------------------------------------------------------------
 
 
-class SessionFormView(SessionMixin, TemplateView):
-    """A page with one form about a session; its POST calls one service through ``act``.
+class SessionFormView(SessionMixin, ServiceFormView[FormT]):
+    """A page with one form about a session; a SessionError is shown on the whole form (400).
+    Success goes back to the session's page."""
 
-    Bad input or a SessionError re-renders the page with status 400 and nothing changed.
-    """
+    domain_error = SessionError
 
-    form_class: type[forms.Form] = MessageForm
-
-    def get_form(self, data: Any = None) -> forms.Form:
-        return self.form_class(data)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.get_form())
-        return context
-
-    def act(self, form: Any) -> str:
-        """Call the service; return the success message."""
-        raise NotImplementedError
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.get_form(request.POST)
-        if form.is_valid():
-            try:
-                message = self.act(form)
-            except SessionError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, message)
-                return redirect(self.get_session())
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def get_success_url(self) -> str:
+        return self.get_session().get_absolute_url()
 
 
-class MessageView(SessionFormView):
+class MessageView(SessionFormView[MessageForm]):
     """Write to everyone accepted on the session; the messages sent before are listed below."""
 
     template_name = "sessions_app/bookings/message_form.html"
@@ -201,7 +178,7 @@ class MessageView(SessionFormView):
         context["sent"] = list(session.messages.select_related("author").order_by("-created_at", "-pk"))
         return context
 
-    def act(self, form: Any) -> str:
+    def act(self, form: MessageForm) -> str:
         sent = services.message_accepted_volunteers(
             session=self.get_session(),
             actor=acting_user(self.request),
@@ -214,10 +191,11 @@ class MessageView(SessionFormView):
 # Attendance ---------------------------------------------------------------------------------------
 
 
-class AttendanceView(SessionFormView):
+class AttendanceView(SessionFormView[AttendanceForm]):
     """After the session: each accepted volunteer attended or did not, on one page, in one submit."""
 
     template_name = "sessions_app/bookings/attendance_form.html"
+    form_class = AttendanceForm
 
     def waiting(self) -> list[Booking]:
         """The accepted bookings still to be marked, once the session has ended (before, none:
@@ -231,8 +209,8 @@ class AttendanceView(SessionFormView):
             )
         return self._waiting
 
-    def get_form(self, data: Any = None) -> forms.Form:
-        return AttendanceForm(data, bookings=self.waiting())
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"bookings": self.waiting()}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -244,7 +222,7 @@ class AttendanceView(SessionFormView):
         )
         return context
 
-    def act(self, form: Any) -> str:
+    def act(self, form: AttendanceForm) -> str:
         marked = services.mark_attendance(
             session=self.get_session(), actor=acting_user(self.request), outcomes=form.outcomes()
         )

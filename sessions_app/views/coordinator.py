@@ -14,18 +14,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from accounts.models import Membership
 from accounts.permissions import RoleRequiredMixin, acting_user, organisations_with_role
+from involvement.forms_views import FormT, ServiceFormView
 from sessions_app import services
 from sessions_app.forms.sessions import CancelForm, ConfirmForm, CopyForm, SessionForm
 from sessions_app.models import Booking, TeachingSession, TeachingSessionQuerySet
@@ -54,37 +54,10 @@ class CoordinatorMixin(RoleRequiredMixin):
         return TeachingSession.objects.for_university(self.universities())
 
 
-class CoordinatorFormView(CoordinatorMixin, TemplateView):
-    """A page with one form: valid input goes to ``act`` (one service call); bad input or a
-    SessionError re-renders the page with status 400, the error next to ``error_field``."""
+class CoordinatorFormView(CoordinatorMixin, ServiceFormView[FormT]):
+    """A coordinator's page with one form; a SessionError is shown on the form (400)."""
 
-    def make_form(self, data: Any = None) -> forms.Form:
-        return ConfirmForm(data)
-
-    def act(self, form: Any) -> tuple[str, str]:
-        """Call the service; return the success message and where to go next."""
-        raise NotImplementedError
-
-    def error_field(self, form: Any) -> str | None:
-        """The field a SessionError belongs to (None: the whole form)."""
-        return None
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
-        return context
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.make_form(request.POST)
-        if form.is_valid():
-            try:
-                message, url = self.act(form)
-            except SessionError as error:
-                form.add_error(self.error_field(form), str(error))
-            else:
-                messages.success(request, message)
-                return redirect(url)
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    domain_error = SessionError
 
 
 class SessionMixin(CoordinatorMixin):
@@ -239,40 +212,43 @@ class MonthView(CoordinatorMixin, TemplateView):
 # Creating and changing -----------------------------------------------------------------------------
 
 
-class SessionCreateView(CoordinatorFormView):
+class SessionCreateView(CoordinatorFormView[SessionForm]):
     template_name = "sessions_app/sessions/session_form.html"
+    form_class = SessionForm
+    saved: TeachingSession
 
     def current(self) -> TeachingSession | None:
         return None
 
-    def make_form(self, data: Any = None) -> SessionForm:
+    def get_form_kwargs(self) -> dict[str, Any]:
         session = self.current()
         if session is None:
             initial = {"owner": acting_user(self.request), "places": 1}
         else:
             initial = SessionForm.initial_for(session)
-        return SessionForm(data, initial=initial, universities=self.universities())
+        return {"initial": initial, "universities": self.universities()}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["editing"] = self.current()
         return context
 
-    def error_field(self, form: SessionForm) -> str | None:
+    def error_field(self, form: SessionForm, error: Exception) -> str | None:
         # The form has checked every field but one: places below the volunteers already booked.
         session = self.current()
         if session is not None and form.cleaned_data["places"] < session.bookings.holding_a_place().count():
             return "places"
         return None
 
-    def act(self, form: SessionForm) -> tuple[str, str]:
+    def act(self, form: SessionForm) -> str:
         editing = self.current()
-        session = services.save_session(actor=acting_user(self.request), session=editing, **form.session_fields())
+        self.saved = services.save_session(actor=acting_user(self.request), session=editing, **form.session_fields())
         if editing is None:
-            return "The session is saved as a draft. Open it when you are ready to invite volunteers.", reverse(
-                "sessions_app:session", kwargs={"pk": session.pk}
-            )
-        return "Your changes are saved.", reverse("sessions_app:session", kwargs={"pk": session.pk})
+            return "The session is saved as a draft. Open it when you are ready to invite volunteers."
+        return "Your changes are saved."
+
+    def get_success_url(self) -> str:
+        return reverse("sessions_app:session", kwargs={"pk": self.saved.pk})
 
 
 class SessionEditView(SessionMixin, SessionCreateView):
@@ -378,38 +354,48 @@ class SessionDetailView(SessionMixin, TemplateView):
 # Copy, open, cancel --------------------------------------------------------------------------------
 
 
-class SessionCopyView(SessionMixin, CoordinatorFormView):
+class SessionCopyView(SessionMixin, CoordinatorFormView[CopyForm]):
     template_name = "sessions_app/sessions/session_copy.html"
+    form_class = CopyForm
+    copy: TeachingSession
 
-    def make_form(self, data: Any = None) -> CopyForm:
-        return CopyForm(data, initial=CopyForm.initial_for(self.get_session()))
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"initial": CopyForm.initial_for(self.get_session())}
 
-    def act(self, form: CopyForm) -> tuple[str, str]:
-        copy = services.copy_session(
+    def act(self, form: CopyForm) -> str:
+        self.copy = services.copy_session(
             session=self.get_session(),
             actor=acting_user(self.request),
             starts_at=form.cleaned_data["starts_at"],
             ends_at=form.cleaned_data["ends_at"],
         )
-        return "The copy is saved as a draft. Check the details, then open it.", copy.get_absolute_url()
+        return "The copy is saved as a draft. Check the details, then open it."
+
+    def get_success_url(self) -> str:
+        return self.copy.get_absolute_url()
 
 
-class SessionOpenView(SessionMixin, CoordinatorFormView):
+class SessionOpenView(SessionMixin, CoordinatorFormView[ConfirmForm]):
     template_name = "sessions_app/sessions/session_confirm_open.html"
+    form_class = ConfirmForm
 
-    def act(self, form: ConfirmForm) -> tuple[str, str]:
-        session = services.open_session(session=self.get_session(), actor=acting_user(self.request))
-        return "The session is open. You can now invite volunteers.", session.get_absolute_url()
+    def act(self, form: ConfirmForm) -> str:
+        services.open_session(session=self.get_session(), actor=acting_user(self.request))
+        return "The session is open. You can now invite volunteers."
+
+    def get_success_url(self) -> str:
+        return self.get_session().get_absolute_url()
 
 
-class SessionCancelView(SessionMixin, CoordinatorFormView):
+class SessionCancelView(SessionMixin, CoordinatorFormView[CancelForm]):
     template_name = "sessions_app/sessions/session_confirm_cancel.html"
+    form_class = CancelForm
 
-    def make_form(self, data: Any = None) -> CancelForm:
-        return CancelForm(data)
-
-    def act(self, form: CancelForm) -> tuple[str, str]:
-        session = services.cancel_session(
+    def act(self, form: CancelForm) -> str:
+        services.cancel_session(
             session=self.get_session(), actor=acting_user(self.request), reason=form.cleaned_data["reason"]
         )
-        return "The session is cancelled. We have emailed everyone invited or booked.", session.get_absolute_url()
+        return "The session is cancelled. We have emailed everyone invited or booked."
+
+    def get_success_url(self) -> str:
+        return self.get_session().get_absolute_url()

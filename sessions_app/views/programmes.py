@@ -55,25 +55,30 @@ class ProgrammeListView(ProgrammeMixin, TemplateView):
         return context
 
 
-class ProgrammeCreateView(ProgrammeMixin, CoordinatorFormView):
+class ProgrammeCreateView(ProgrammeMixin, CoordinatorFormView[ProgrammeForm]):
     template_name = "sessions_app/programmes/programme_form.html"
+    form_class = ProgrammeForm
+    saved: Programme
 
-    def make_form(self, data: Any = None) -> ProgrammeForm:
-        return ProgrammeForm(data, universities=self.my_universities())
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"universities": self.my_universities()}
 
     def university_for(self, form: ProgrammeForm) -> Organisation:
         chosen: Organisation | None = form.cleaned_data.get("university")
         return chosen or self.my_universities()[0]
 
-    def error_field(self, form: ProgrammeForm) -> str | None:
+    def error_field(self, form: ProgrammeForm, error: Exception) -> str | None:
         # The same name and year twice; a university's programme is the only other refusal.
         return "name" if self.university_for(form).is_university else None
 
-    def act(self, form: ProgrammeForm) -> tuple[str, str]:
-        programme = services.save_programme(
+    def act(self, form: ProgrammeForm) -> str:
+        self.saved = services.save_programme(
             university=self.university_for(form), actor=acting_user(self.request), **form.changes()
         )
-        return f"{programme} is saved.", reverse("sessions_app:programme", kwargs={"pk": programme.pk})
+        return f"{self.saved} is saved."
+
+    def get_success_url(self) -> str:
+        return reverse("sessions_app:programme", kwargs={"pk": self.saved.pk})
 
 
 class ProgrammeDetailView(ProgrammeMixin, TemplateView):
@@ -87,32 +92,37 @@ class ProgrammeDetailView(ProgrammeMixin, TemplateView):
         return context
 
 
-class ProgrammeEditView(ProgrammeMixin, CoordinatorFormView):
+class ProgrammeEditView(ProgrammeMixin, CoordinatorFormView[ProgrammeForm]):
     template_name = "sessions_app/programmes/programme_form.html"
+    form_class = ProgrammeForm
 
-    def make_form(self, data: Any = None) -> ProgrammeForm:
-        return ProgrammeForm(data, initial=ProgrammeForm.initial_for(self.get_programme()))
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"initial": ProgrammeForm.initial_for(self.get_programme())}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["programme"] = self.get_programme()
         return context
 
-    def error_field(self, form: ProgrammeForm) -> str | None:
+    def error_field(self, form: ProgrammeForm, error: Exception) -> str | None:
         return "name"
 
-    def act(self, form: ProgrammeForm) -> tuple[str, str]:
+    def act(self, form: ProgrammeForm) -> str:
         programme = self.get_programme()
         services.save_programme(
             university=programme.university, actor=acting_user(self.request), programme=programme, **form.changes()
         )
-        return "Your changes are saved.", reverse("sessions_app:programme", kwargs={"pk": programme.pk})
+        return "Your changes are saved."
+
+    def get_success_url(self) -> str:
+        return reverse("sessions_app:programme", kwargs={"pk": self.get_programme().pk})
 
 
-class ModuleCreateView(ProgrammeMixin, CoordinatorFormView):
+class ModuleCreateView(ProgrammeMixin, CoordinatorFormView[ModuleForm]):
     """A new module of the programme; its leads are chosen from the university's staff."""
 
     template_name = "sessions_app/programmes/module_form.html"
+    form_class = ModuleForm
 
     def current(self) -> Module | None:
         return None
@@ -120,26 +130,28 @@ class ModuleCreateView(ProgrammeMixin, CoordinatorFormView):
     def programme(self) -> Programme:
         return self.get_programme()
 
-    def make_form(self, data: Any = None) -> ModuleForm:
+    def get_form_kwargs(self) -> dict[str, Any]:
         module = self.current()
         initial = ModuleForm.initial_for(module) if module else {"year_of_study": 1}
-        return ModuleForm(data, initial=initial, university=self.programme().university)
+        return {"initial": initial, "university": self.programme().university}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(programme=self.programme(), module=self.current())
         return context
 
-    def error_field(self, form: ModuleForm) -> str | None:
+    def error_field(self, form: ModuleForm, error: Exception) -> str | None:
         # Leads come from the university's staff, so the refusal left is a module code used twice.
         return "code"
 
-    def act(self, form: ModuleForm) -> tuple[str, str]:
-        programme = self.programme()
+    def act(self, form: ModuleForm) -> str:
         services.save_module(
-            programme=programme, actor=acting_user(self.request), module=self.current(), **form.cleaned_data
+            programme=self.programme(), actor=acting_user(self.request), module=self.current(), **form.cleaned_data
         )
-        return "The module is saved.", reverse("sessions_app:programme", kwargs={"pk": programme.pk})
+        return "The module is saved."
+
+    def get_success_url(self) -> str:
+        return reverse("sessions_app:programme", kwargs={"pk": self.programme().pk})
 
 
 class ModuleEditView(ModuleCreateView):

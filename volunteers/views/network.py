@@ -13,7 +13,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
@@ -28,6 +27,7 @@ from django.views.generic import TemplateView
 
 from accounts.models import Organisation
 from accounts.permissions import RoleRequiredMixin, acting_user
+from involvement.forms_views import FormT, ServiceFormView
 from involvement.models import ActivityLog
 from volunteers import services
 from volunteers.forms.network import (
@@ -101,44 +101,14 @@ class MembershipMixin(NetworkMixin):
         return context
 
 
-class MembershipFormView(MembershipMixin, TemplateView):
-    """A GET page with a form about one volunteer; its POST calls one service through ``act``.
+class MembershipFormView(MembershipMixin, ServiceFormView[FormT]):
+    """A page with a form about one volunteer of the network; a VolunteerError is shown on the
+    form (400). Success goes back to the volunteer's page."""
 
-    Bad input or a VolunteerError re-renders the page with status 400 and nothing changed.
-    """
-
-    form_class: type[forms.Form] = ConfirmForm
-
-    def get_form(self, data: Any = None) -> forms.Form:
-        return self.form_class(data)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.get_form())
-        return context
-
-    def act(self, cleaned_data: dict[str, Any]) -> str:
-        """Call the service; return the success message."""
-        raise NotImplementedError
-
-    def error_field(self) -> str | None:
-        """The field a VolunteerError belongs to (None: the whole form)."""
-        return None
+    domain_error = VolunteerError
 
     def get_success_url(self) -> str:
         return self.volunteer_url()
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.get_form(request.POST)
-        if form.is_valid():
-            try:
-                message = self.act(form.cleaned_data)
-            except VolunteerError as error:
-                form.add_error(self.error_field(), str(error))
-            else:
-                messages.success(request, message)
-                return redirect(self.get_success_url())
-        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 # The list ------------------------------------------------------------------------------------------
@@ -284,7 +254,7 @@ class NetworkVolunteerView(MembershipMixin, TemplateView):
 # Decisions -----------------------------------------------------------------------------------------
 
 
-class AcceptView(MembershipFormView):
+class AcceptView(MembershipFormView[AcceptForm]):
     template_name = "volunteers/network/membership_confirm_accept.html"
     form_class = AcceptForm
 
@@ -293,47 +263,48 @@ class AcceptView(MembershipFormView):
         context["missing"] = services.missing_onboarding(context["membership"])
         return context
 
-    def act(self, cleaned_data: dict[str, Any]) -> str:
+    def act(self, form: AcceptForm) -> str:
         membership = services.accept_application(
-            membership=self.get_membership(), actor=acting_user(self.request), message=cleaned_data["message"]
+            membership=self.get_membership(), actor=acting_user(self.request), message=form.cleaned_data["message"]
         )
         return f"{membership.volunteer.display_name} is now an active volunteer. We have emailed them."
 
 
-class DeclineView(MembershipFormView):
+class DeclineView(MembershipFormView[DeclineForm]):
     template_name = "volunteers/network/membership_confirm_decline.html"
     form_class = DeclineForm
 
-    def act(self, cleaned_data: dict[str, Any]) -> str:
+    def act(self, form: DeclineForm) -> str:
         membership = services.decline_application(
-            membership=self.get_membership(), actor=acting_user(self.request), message=cleaned_data["message"]
+            membership=self.get_membership(), actor=acting_user(self.request), message=form.cleaned_data["message"]
         )
         return f"The application was declined. We have emailed {membership.volunteer.display_name} your message."
 
 
-class LeadPauseView(MembershipFormView):
+class LeadPauseView(MembershipFormView[LeadPauseForm]):
     template_name = "volunteers/network/membership_confirm_pause.html"
     form_class = LeadPauseForm
 
-    def error_field(self) -> str | None:
+    def error_field(self, form: LeadPauseForm, error: Exception) -> str | None:
         # For an active volunteer the only thing that can be wrong is the date.
         return "until" if self.get_membership().status == Status.ACTIVE else None
 
-    def act(self, cleaned_data: dict[str, Any]) -> str:
+    def act(self, form: LeadPauseForm) -> str:
         membership = self.get_membership()
         services.pause_volunteer(
             profile=membership.volunteer,
             actor=acting_user(self.request),
-            until=cleaned_data["until"],
+            until=form.cleaned_data["until"],
             network=self.get_network(),
         )
         return f"{membership.volunteer.display_name} is paused. They will not be suggested for sessions."
 
 
-class ReactivateView(MembershipFormView):
+class ReactivateView(MembershipFormView[ConfirmForm]):
     template_name = "volunteers/network/membership_confirm_reactivate.html"
+    form_class = ConfirmForm
 
-    def act(self, cleaned_data: dict[str, Any]) -> str:
+    def act(self, form: ConfirmForm) -> str:
         membership = self.get_membership()
         services.reactivate_volunteer(
             profile=membership.volunteer, actor=acting_user(self.request), network=self.get_network()
@@ -341,7 +312,7 @@ class ReactivateView(MembershipFormView):
         return f"{membership.volunteer.display_name} is active again."
 
 
-class EraseView(MembershipFormView):
+class EraseView(MembershipFormView[EraseForm]):
     template_name = "volunteers/network/membership_confirm_erase.html"
     form_class = EraseForm
 
@@ -355,7 +326,7 @@ class EraseView(MembershipFormView):
         )
         return context
 
-    def act(self, cleaned_data: dict[str, Any]) -> str:
+    def act(self, form: EraseForm) -> str:
         services.erase_volunteer(profile=self.get_membership().volunteer, actor=acting_user(self.request))
         return "The volunteer’s personal details have been erased. Their account can no longer be used."
 
@@ -366,14 +337,14 @@ class EraseView(MembershipFormView):
 # The onboarding checklist ----------------------------------------------------------------------------
 
 
-class CheckAddView(MembershipFormView):
+class CheckAddView(MembershipFormView[OnboardingCheckForm]):
     template_name = "volunteers/network/onboardingcheck_form.html"
     form_class = OnboardingCheckForm
 
     def get_check(self) -> OnboardingCheck | None:
         return None
 
-    def get_form(self, data: Any = None) -> forms.Form:
+    def get_form_kwargs(self) -> dict[str, Any]:
         check = self.get_check()
         initial = {}
         if check is not None:
@@ -383,16 +354,19 @@ class CheckAddView(MembershipFormView):
                 "completed_on": check.completed_on,
                 "expires_on": check.expires_on,
             }
-        return OnboardingCheckForm(data, initial=initial)
+        return {"initial": initial}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["check"] = self.get_check()
         return context
 
-    def act(self, cleaned_data: dict[str, Any]) -> str:
+    def act(self, form: OnboardingCheckForm) -> str:
         check = services.record_check(
-            membership=self.get_membership(), actor=acting_user(self.request), check=self.get_check(), **cleaned_data
+            membership=self.get_membership(),
+            actor=acting_user(self.request),
+            check=self.get_check(),
+            **form.cleaned_data,
         )
         return f"{check.label} is recorded."
 
@@ -409,7 +383,7 @@ class CheckEditView(CheckAddView):
 # Consent recorded by staff -------------------------------------------------------------------------
 
 
-class ConsentRecordView(MembershipFormView):
+class ConsentRecordView(MembershipFormView[ConsentRecordForm]):
     """A paper or verbal consent (or its withdrawal), recorded by the lead on the volunteer's behalf."""
 
     template_name = "volunteers/network/consentrecord_form.html"
@@ -420,20 +394,21 @@ class ConsentRecordView(MembershipFormView):
         context["consent_states"] = consent_states(context["profile"])
         return context
 
-    def error_field(self) -> str | None:
+    def error_field(self, form: ConsentRecordForm, error: Exception) -> str | None:
         return "action"
 
-    def act(self, cleaned_data: dict[str, Any]) -> str:
+    def act(self, form: ConsentRecordForm) -> str:
+        data = form.cleaned_data
         profile = self.get_membership().volunteer
-        purpose = cleaned_data["purpose"]
-        options = {"profile": profile, "actor": acting_user(self.request), "method": cleaned_data["method"]}
-        if cleaned_data["action"] == ConsentRecord.Action.GRANTED:
+        purpose = data["purpose"]
+        options = {"profile": profile, "actor": acting_user(self.request), "method": data["method"]}
+        if data["action"] == ConsentRecord.Action.GRANTED:
             text = services.current_text(purpose)
             if text is None:
                 raise VolunteerError(f"“{purpose.name}” has no wording yet.")
-            services.grant_consent(text=text, note=cleaned_data["note"], **options)
+            services.grant_consent(text=text, note=data["note"], **options)
             return f"Recorded: {profile.display_name} gave consent to “{purpose.name}”."
-        services.withdraw_consent(purpose=purpose, note=cleaned_data["note"], **options)
+        services.withdraw_consent(purpose=purpose, note=data["note"], **options)
         return f"Recorded: {profile.display_name} withdrew consent to “{purpose.name}”."
 
 

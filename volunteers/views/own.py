@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -19,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.dateparse import parse_date, parse_datetime
@@ -28,6 +28,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from involvement.forms_views import FormT, ServiceFormView
 from volunteers.forms.own import (
     AdjustmentsForm,
     AvailabilityForm,
@@ -53,7 +54,6 @@ from volunteers.services import (
 )
 
 Status = NetworkMembership.Status
-FormT = TypeVar("FormT", bound=forms.Form)
 LEAVABLE = {Status.APPLICANT, Status.ACTIVE, Status.PAUSED}
 
 
@@ -81,40 +81,15 @@ class VolunteerRequiredMixin(LoginRequiredMixin):
         return context
 
 
-class OwnFormView(VolunteerRequiredMixin, TemplateView, Generic[FormT]):
-    """A page with one form: valid input goes to ``save`` (which calls the services); invalid
-    input, or a VolunteerError shown by ``error_field``, re-renders with status 400."""
+class OwnFormView(VolunteerRequiredMixin, ServiceFormView[FormT]):
+    """A page with one form of the volunteer's own; a VolunteerError is shown on the form (400).
+    Success goes to the page ``success_url_name`` names (their home unless said otherwise)."""
 
-    form_class: type[FormT]
-    error_field: str | None = None
-    success_url = "volunteers:my_volunteering"
+    domain_error = VolunteerError
+    success_url_name = "volunteers:my_volunteering"
 
-    def make_form(self, data: Any = None) -> FormT:
-        return self.form_class(data, initial=self.initial())
-
-    def initial(self) -> dict[str, Any]:
-        return {}
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
-        return context
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.make_form(request.POST)
-        if form.is_valid():
-            try:
-                success_message = self.save(form)
-            except VolunteerError as error:
-                form.add_error(self.error_field, str(error))
-            else:
-                messages.success(request, success_message)
-                return redirect(self.success_url)
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
-    def save(self, form: FormT) -> str:
-        """Call the services with ``form.cleaned_data``; return the message to show."""
-        raise NotImplementedError
+    def get_success_url(self) -> str:
+        return reverse(self.success_url_name)
 
 
 # Home --------------------------------------------------------------------------------------------
@@ -142,12 +117,14 @@ class MyVolunteeringView(VolunteerRequiredMixin, TemplateView):
 class ProfileEditView(OwnFormView[ProfileForm]):
     template_name = "volunteers/own/profile_form.html"
     form_class = ProfileForm
-    error_field = "experience_tags"
 
-    def make_form(self, data: Any = None) -> ProfileForm:
-        return ProfileForm(data, initial=ProfileForm.initial_for(self.profile), profile=self.profile)
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"initial": ProfileForm.initial_for(self.profile), "profile": self.profile}
 
-    def save(self, form: ProfileForm) -> str:
+    def error_field(self, form: ProfileForm, error: Exception) -> str | None:
+        return "experience_tags"
+
+    def act(self, form: ProfileForm) -> str:
         update_profile(
             profile=self.profile, actor=self.profile.user, changes=form.changes(), name=form.cleaned_data["name"]
         )
@@ -158,10 +135,10 @@ class AdjustmentsEditView(OwnFormView[AdjustmentsForm]):
     template_name = "volunteers/own/adjustments_form.html"
     form_class = AdjustmentsForm
 
-    def initial(self) -> dict[str, Any]:
-        return AdjustmentsForm.initial_for(self.profile)
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"initial": AdjustmentsForm.initial_for(self.profile)}
 
-    def save(self, form: AdjustmentsForm) -> str:
+    def act(self, form: AdjustmentsForm) -> str:
         update_profile(profile=self.profile, actor=self.profile.user, changes=form.cleaned_data)
         return "Your adjustments are saved. We will share them with the people arranging your sessions."
 
@@ -172,17 +149,17 @@ class AdjustmentsEditView(OwnFormView[AdjustmentsForm]):
 class AvailabilityEditView(OwnFormView[AvailabilityForm]):
     template_name = "volunteers/own/availability_form.html"
     form_class = AvailabilityForm
-    success_url = "volunteers:availability_edit"
+    success_url_name = "volunteers:availability_edit"
 
-    def initial(self) -> dict[str, Any]:
-        return AvailabilityForm.initial_for(self.profile)
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"initial": AvailabilityForm.initial_for(self.profile)}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["time_away"] = TimeAway.objects.filter(volunteer=self.profile, ends_on__gte=timezone.localdate())
         return context
 
-    def save(self, form: AvailabilityForm) -> str:
+    def act(self, form: AvailabilityForm) -> str:
         actor = self.profile.user
         # The grid and the limits are one answer to "when can you take part?": all or nothing.
         with transaction.atomic():
@@ -194,10 +171,12 @@ class AvailabilityEditView(OwnFormView[AvailabilityForm]):
 class TimeAwayAddView(OwnFormView[TimeAwayForm]):
     template_name = "volunteers/own/time_away_form.html"
     form_class = TimeAwayForm
-    error_field = "ends_on"
-    success_url = "volunteers:availability_edit"
+    success_url_name = "volunteers:availability_edit"
 
-    def save(self, form: TimeAwayForm) -> str:
+    def error_field(self, form: TimeAwayForm, error: Exception) -> str | None:
+        return "ends_on"
+
+    def act(self, form: TimeAwayForm) -> str:
         data = form.cleaned_data
         away = add_time_away(
             profile=self.profile,
@@ -235,14 +214,16 @@ class TimeAwayRemoveView(VolunteerRequiredMixin, TemplateView):
 class PauseView(OwnFormView[PauseForm]):
     template_name = "volunteers/own/pause_form.html"
     form_class = PauseForm
-    error_field = "until"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["active"] = self.profile.memberships.filter(status=Status.ACTIVE).select_related("network")
         return context
 
-    def save(self, form: PauseForm) -> str:
+    def error_field(self, form: PauseForm, error: Exception) -> str | None:
+        return "until"
+
+    def act(self, form: PauseForm) -> str:
         until = form.cleaned_data["until"]
         pause_volunteer(profile=self.profile, actor=self.profile.user, until=until)
         if until:

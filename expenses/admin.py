@@ -1,0 +1,106 @@
+"""Support-staff admin for money. Claims move only through the services (approval rules, never
+paying twice), and payments and runs are a financial record: all read-only here. Receipt files
+are downloaded through the site, where access is checked, never from the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from expenses.models import (
+    BookingArrangement,
+    Claim,
+    ClaimItem,
+    FeeRate,
+    Payment,
+    PrepaidCost,
+    RateCard,
+    Receipt,
+    ReimbursementRun,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class FeeRateInline(admin.TabularInline[FeeRate, RateCard]):
+    model = FeeRate
+    extra = 0
+
+
+@admin.register(RateCard)
+class RateCardAdmin(admin.ModelAdmin[RateCard]):
+    list_display = ["organisation", "effective_from", "car_rate", "car_rate_after_threshold", "claim_window_months"]
+    list_filter = ["organisation"]
+    inlines = [FeeRateInline]
+
+
+@admin.register(FeeRate)
+class FeeRateAdmin(admin.ModelAdmin[FeeRate]):
+    list_display = ["rate_card", "kind", "basis", "amount"]
+    list_filter = ["kind", "basis"]
+
+
+class ClaimItemInline(admin.TabularInline[ClaimItem, Claim]):
+    model = ClaimItem
+    extra = 0
+    fields = ["kind", "date", "amount", "miles", "vehicle"]
+    readonly_fields = ["kind", "date", "amount", "miles", "vehicle"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "volunteer", "status", "submitted_at", "paid_at"]
+    list_filter = ["status", "on_behalf"]
+    search_fields = ["volunteer__user__name", "booking__session__title"]
+    inlines = [ClaimItemInline]
+
+
+@admin.register(ClaimItem)
+class ClaimItemAdmin(ReadOnlyAdmin):
+    list_display = ["claim", "kind", "date", "amount"]
+    list_filter = ["kind"]
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ["claim", "content_type", "size", "created_at"]
+    exclude = ["file"]
+
+
+@admin.register(BookingArrangement)
+class BookingArrangementAdmin(admin.ModelAdmin[BookingArrangement]):
+    list_display = ["booking", "taxi_preapproved"]
+
+
+@admin.register(PrepaidCost)
+class PrepaidCostAdmin(admin.ModelAdmin[PrepaidCost]):
+    list_display = ["booking", "description", "amount"]
+
+
+@admin.register(ReimbursementRun)
+class ReimbursementRunAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "organisation", "status", "claims_done", "claims_total", "finished_at"]
+    list_filter = ["status", "organisation"]
+    exclude = ["export_csv"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["key", "kind", "amount", "paid_on", "run"]
+    list_filter = ["kind", "run"]
+    search_fields = ["key"]

@@ -1,0 +1,81 @@
+"""Support-staff admin for sessions. Bookings change state only through the services (capacity,
+overlaps, consent), so their status is read-only here; calendar tokens and check-in answers,
+which are private, are left out."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from sessions_app.models import Booking, CalendarFeed, CheckIn, Module, Programme, SessionMessage, TeachingSession
+
+
+class ModuleInline(admin.TabularInline[Module, Programme]):
+    model = Module
+    extra = 0
+    fields = ["code", "title", "year_of_study"]
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin[Programme]):
+    list_display = ["name", "university", "profession", "regulator", "academic_year"]
+    list_filter = ["regulator", "academic_year", "university"]
+    search_fields = ["name", "profession"]
+    inlines = [ModuleInline]
+
+
+@admin.register(Module)
+class ModuleAdmin(admin.ModelAdmin[Module]):
+    list_display = ["code", "title", "programme", "year_of_study"]
+    list_filter = ["programme__university"]
+    search_fields = ["code", "title"]
+    filter_horizontal = ["leads"]
+
+
+class BookingInline(admin.TabularInline[Booking, TeachingSession]):
+    model = Booking
+    extra = 0
+    fields = ["volunteer", "status", "invitation_expires_at", "responded_at", "hours"]
+    readonly_fields = ["volunteer", "status", "invitation_expires_at", "responded_at", "hours"]
+    can_delete = False
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(TeachingSession)
+class TeachingSessionAdmin(admin.ModelAdmin[TeachingSession]):
+    list_display = ["title", "module", "kind", "starts_at", "places", "status"]
+    list_filter = ["status", "kind", "module__programme__university"]
+    search_fields = ["title", "module__code"]
+    date_hierarchy = "starts_at"
+    readonly_fields = ["status"]
+    filter_horizontal = ["preferred_tags", "required_consents"]
+    inlines = [BookingInline]
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin[Booking]):
+    list_display = ["session", "volunteer", "status", "responded_at"]
+    list_filter = ["status"]
+    search_fields = ["session__title", "volunteer__user__name"]
+    readonly_fields = ["session", "volunteer", "status", "invited_by", "responded_at", "cancelled_by", "hours"]
+
+
+@admin.register(SessionMessage)
+class SessionMessageAdmin(admin.ModelAdmin[SessionMessage]):
+    list_display = ["subject", "session", "author", "recipients", "created_at"]
+    readonly_fields = ["session", "author", "subject", "body", "recipients"]
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(admin.ModelAdmin[CheckIn]):
+    list_display = ["booking", "answered_at"]
+    exclude = ["answer"]
+    readonly_fields = ["booking", "answered_at"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin[CalendarFeed]):
+    list_display = ["volunteer", "updated_at"]
+    exclude = ["token"]
+    readonly_fields = ["volunteer"]
