@@ -270,6 +270,7 @@ class Seeder:
         self.admin = world.users["admin@example.org"]
         self.networks = {A: world.charity_a, B: world.charity_b}
         self.slots: list[WeeklyAvailability] = []
+        self.volunteers_seen = 0
         self.records: list[ConsentRecord] = []
         self.checks: list[OnboardingCheck] = []
         self.tag_links: list[tuple[int, int]] = []
@@ -588,7 +589,12 @@ class Seeder:
         chosen = self.rng.sample(weekdays, self.rng.randint(2, 6))
         if self.rng.random() < 0.2:
             chosen.append((self.rng.choice([5, 6]), PartOfDay.MORNING))
-        for weekday, part in chosen:
+        # Every other volunteer keeps Tuesday to Thursday daytimes free, when most teaching happens,
+        # so the coordinators' matching pages have people to suggest.
+        self.volunteers_seen += 1
+        if self.volunteers_seen % 2 == 0:
+            chosen += [(day, part) for day in (1, 2, 3) for part in (PartOfDay.MORNING, PartOfDay.AFTERNOON)]
+        for weekday, part in sorted(set(chosen)):
             self.slots.append(WeeklyAvailability(volunteer=profile, weekday=weekday, part_of_day=part))
 
     # Consent --------------------------------------------------------------------------------------

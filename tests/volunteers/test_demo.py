@@ -327,7 +327,7 @@ def test_demo_seed_twice_duplicates_nothing(seeded: None) -> None:
         "VolunteerProfile": 41,
         "NetworkMembership": 42,
         "ExperienceTag": 14,
-        "WeeklyAvailability": 152,
+        "WeeklyAvailability": 234,
         "TimeAway": 5,
         "OnboardingCheck": 85,
         "ConsentText": 9,
