@@ -594,12 +594,19 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     horizon = now + datetime.timedelta(days=max(REMINDER_DAYS) + 1)
-    bookings = Booking.objects.filter(
-        status=BookingStatus.ACCEPTED,
-        session__status=SessionStatus.OPEN,
-        session__starts_at__gt=now,
-        session__starts_at__lte=horizon,
-    ).select_related("session__module__programme__university", "volunteer__user")
+    bookings = list(
+        Booking.objects.filter(
+            status=BookingStatus.ACCEPTED,
+            session__status=SessionStatus.OPEN,
+            session__starts_at__gt=now,
+            session__starts_at__lte=horizon,
+        ).select_related("session__module__programme__university", "volunteer__user")
+    )
+    already_sent = set(
+        Notification.objects.filter(
+            unique_key__in=[f"reminder:{days}d:booking:{booking.pk}" for booking in bookings for days in REMINDER_DAYS]
+        ).values_list("unique_key", flat=True)
+    )
     queued = 0
     for booking in bookings:
         session = booking.session
@@ -611,7 +618,7 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
             if not (due <= now < until) or due < accepted_at:
                 continue
             key = f"reminder:{days}d:booking:{booking.pk}"
-            if Notification.objects.filter(unique_key=key).exists():
+            if key in already_sent:
                 continue
             with transaction.atomic():
                 queue_notification(

@@ -8,7 +8,6 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import F, Max
 from django.urls import reverse
@@ -736,9 +735,8 @@ def erase_volunteer(*, profile: VolunteerProfile, actor: User) -> VolunteerProfi
     user.save()
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
-    for session in Session.objects.all().iterator():
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            session.delete()
+    # No session scan is needed: the unusable password changes the session hash Django checks on
+    # every request, so any signed-in browser of theirs is signed out at its next page.
     Notification.objects.filter(recipient=user, status=Notification.Status.PENDING).update(
         status=Notification.Status.FAILED, last_error="Not sent: the recipient's record was erased."
     )

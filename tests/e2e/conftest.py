@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -52,3 +53,22 @@ def page(browser: object) -> Iterator[object]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def sign_in(page: object, base_url: str, email: str, *, totp: bool) -> None:
+    """Sign a demo account in through the real pages, with the demo two-factor code for staff.
+
+    A code is good for its 30 seconds only, so near the end of one this waits for the next.
+    """
+    from accounts.demo import DEMO_PASSWORD, TOTP_PERIOD_SECONDS, demo_totp_code
+
+    page.goto(f"{base_url}/accounts/login/")  # type: ignore[attr-defined]
+    page.get_by_label("Email").fill(email)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(DEMO_PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign In").click()  # type: ignore[attr-defined]
+    if totp:
+        left = TOTP_PERIOD_SECONDS - time.time() % TOTP_PERIOD_SECONDS
+        if left < 5:
+            time.sleep(left + 0.5)
+        page.get_by_label("Code").fill(demo_totp_code())  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Sign In").click()  # type: ignore[attr-defined]

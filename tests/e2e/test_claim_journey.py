@@ -5,34 +5,19 @@ her claim paid."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from PIL import Image, ImageDraw
 
-from accounts.demo import DEMO_PASSWORD, TOTP_PERIOD_SECONDS, demo_totp_code
 from expenses.models import Claim, Payment, ReimbursementRun
 from expenses.services import volunteers_claimable_bookings
 from involvement.models import Notification
+from tests.e2e.conftest import sign_in
 from volunteers.models import VolunteerProfile
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base: str, email: str, *, totp: bool) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if totp:
-        # A code is good for its 30 seconds only: near their end, wait for the next code.
-        left = TOTP_PERIOD_SECONDS - time.time() % TOTP_PERIOD_SECONDS
-        if left < 5:
-            time.sleep(left + 0.5)
-        page.get_by_label("Code").fill(demo_totp_code())
-        page.get_by_role("button", name="Sign In").click()
 
 
 def new_page(page):

@@ -15,11 +15,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD, demo_totp_code
 from involvement.models import Notification
 from sessions_app.clock import london_datetime
 from sessions_app.models import Booking, Module, TeachingSession
 from sessions_app.services import send_due_reminders
+from tests.e2e.conftest import sign_in
 from volunteers.models import PartOfDay, VolunteerProfile
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -58,12 +58,7 @@ def test_coordinator_invites_volunteer_accepts_by_email_reminder_goes_and_attend
     module_label = f"{module.code} {module.title} ({module.programme.name}, {module.programme.academic_year})"
 
     # The coordinator signs in with their code and creates the session as a draft.
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Email").fill("coordinator@example.org")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(demo_totp_code())
-    page.get_by_role("button", name="Sign In").click()
+    sign_in(page, base, "coordinator@example.org", totp=True)
     assert page.locator("h1").inner_text() == "Sessions"
     page.get_by_role("link", name="New session").click()
     assert page.locator("h1").inner_text() == "New session"

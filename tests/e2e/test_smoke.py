@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from accounts.demo import DEMO_PASSWORD, demo_totp_code
+from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,16 +18,6 @@ DEMO_HOMES = [
     ("finance@example.org", True, "Claims"),
     ("admin@example.org", True, "Members of University of Northbridge"),
 ]
-
-
-def sign_in(page, base_url: str, email: str, *, totp: bool) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if totp:
-        page.get_by_label("Code").fill(demo_totp_code())
-        page.get_by_role("button", name="Sign In").click()
 
 
 def test_every_demo_account_signs_in_and_sees_its_home(live_server, page, settings):

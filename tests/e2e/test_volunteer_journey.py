@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD, demo_totp_code
+from tests.e2e.conftest import sign_in
 from volunteers.models import ConsentRecord, NetworkMembership, VolunteerProfile
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -50,12 +50,7 @@ def test_apply_then_lead_accepts_then_volunteer_sets_availability_and_consents(l
 
     # The lead signs in with their code, opens the application from the network list, records the
     # induction and the confidentiality agreement, and accepts.
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Email").fill("lead@example.org")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_label("Code").fill(demo_totp_code())
-    page.get_by_role("button", name="Sign In").click()
+    sign_in(page, base, "lead@example.org", totp=True)
     assert page.locator("h1").inner_text() == "Volunteers of Breast Cancer Voices"
     page.get_by_role("button", name=re.compile(r"^Applications waiting")).click()
     page.get_by_role("link", name=NAME).click()

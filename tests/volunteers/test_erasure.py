@@ -255,14 +255,13 @@ def test_erase_volunteer_account_cannot_sign_in(world: World, planted: Planted) 
     assert list(Authenticator.objects.filter(user=user)) == []
 
 
-def test_erase_volunteer_ends_their_sessions(world: World, planted: Planted) -> None:
-    assert planted.session_key
-    assert Session.objects.filter(session_key=planted.session_key).exists()
+def test_erase_volunteer_signs_out_their_browsers(world: World, planted: Planted) -> None:
+    assert planted.client.get("/me/").status_code == 200
 
     erase_volunteer(profile=planted.profile, actor=world.lead)
 
-    assert not Session.objects.filter(session_key=planted.session_key).exists()
-    assert all(session.get_decoded().get("_auth_user_id") != str(planted.user.pk) for session in Session.objects.all())
+    response = planted.client.get("/me/")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/me/")
 
 
 def test_erase_volunteer_keeps_memberships_as_left(world: World, planted: Planted) -> None:
