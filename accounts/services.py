@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import MemberInvitation, Membership, Organisation, User
 from accounts.permissions import forget_roles
 from involvement.activity import record_activity
+from involvement.errors import DomainError
 from involvement.links import absolute_url
 from involvement.notifications import queue_notification
 
@@ -17,7 +18,7 @@ INVITATION_SALT = "accounts.member-invitation"
 INVITATION_MAX_AGE_DAYS = 14
 
 
-class AccountsError(Exception):
+class AccountsError(DomainError):
     """A rule about memberships was broken; the message is safe to show."""
 
 

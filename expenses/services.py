@@ -35,6 +35,7 @@ from expenses.models import (
 from expenses.rates import add_months, car_miles_before, fee_due, mileage_amount, to_pounds
 from expenses.receipts import ReceiptError, check_receipt
 from involvement.activity import record_activity
+from involvement.errors import DomainError
 from involvement.links import absolute_url
 from involvement.notifications import queue_notification
 from sessions_app.models import Booking
@@ -55,7 +56,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 logger = logging.getLogger(__name__)
 
 
-class ClaimError(Exception):
+class ClaimError(DomainError):
     """A rule about claims or payments was broken; the message is safe to show."""
 
 

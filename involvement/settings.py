@@ -207,12 +207,14 @@ else:
     _broker_dir = VAR_DIR / "broker"
     # The embedded default needs its folders; creating them here lets every entry point
     # (web, worker, beat, tests) start on a fresh clone.
-    for _folder in (_broker_dir / "queue", _broker_dir / "processed"):
+    for _folder in (_broker_dir / "queue", _broker_dir / "processed", _broker_dir / "control"):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # The exchange tables, kept under var/ (kombu's default is "control/" in the working directory).
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True

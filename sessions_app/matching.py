@@ -15,6 +15,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -37,10 +38,12 @@ class Suggestion:
 
 def month_bounds(moment: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
     """The UK calendar month containing ``moment``, as aware datetimes."""
-    local = timezone.localtime(moment)
-    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    next_month = (start + datetime.timedelta(days=32)).replace(day=1)
-    return start, timezone.make_aware(next_month.replace(tzinfo=None))
+    first = timezone.localdate(moment).replace(day=1)
+    following = first + relativedelta(months=1)
+    return (
+        timezone.make_aware(datetime.datetime.combine(first, datetime.time())),
+        timezone.make_aware(datetime.datetime.combine(following, datetime.time())),
+    )
 
 
 def candidates(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
 from involvement.activity import record_activity
+from involvement.errors import DomainError
 from involvement.links import absolute_url
 from involvement.models import Notification
 from involvement.notifications import queue_notification
@@ -64,7 +65,7 @@ SESSION_FIELDS = frozenset(
 _ATTENDANCE_HOOKS: list[Callable[[Booking], None]] = []
 
 
-class SessionError(Exception):
+class SessionError(DomainError):
     """A rule about sessions or bookings was broken; the message is safe to show."""
 
 

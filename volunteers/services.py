@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
 from involvement.activity import record_activity
+from involvement.errors import DomainError
 from involvement.links import absolute_url
 from involvement.models import Notification
 from involvement.notifications import queue_notification
@@ -89,7 +90,7 @@ CONSENT_PURPOSES = [
 ]
 
 
-class VolunteerError(Exception):
+class VolunteerError(DomainError):
     """A rule about volunteers was broken; the message is safe to show."""
 
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Q
@@ -175,8 +176,8 @@ class MonthView(CoordinatorMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         first: datetime.date = context["first"]
         today: datetime.date = context["today"]
-        following = (first + datetime.timedelta(days=32)).replace(day=1)
-        previous = (first - datetime.timedelta(days=1)).replace(day=1)
+        following = first + relativedelta(months=1)
+        previous = first - relativedelta(months=1)
         sessions = (
             self.sessions()
             .filter(
