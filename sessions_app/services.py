@@ -70,9 +70,20 @@ class SessionError(DomainError):
 
 
 def register_attendance_hook(hook: Callable[[Booking], None]) -> None:
-    """Let a later app act on each marked attendance, inside the same transaction."""
+    """Let a later app act on each marked (or corrected) attendance, inside the same transaction."""
     if hook not in _ATTENDANCE_HOOKS:
         _ATTENDANCE_HOOKS.append(hook)
+
+
+# Asked before an attendance is corrected: each returns why ``booking`` may not become ``status``
+# (None: no objection). Expenses refuses "did not attend" while a claim is submitted or paid.
+_CORRECTION_GUARDS: list[Callable[[Booking, str], str | None]] = []
+
+
+def register_attendance_correction_guard(guard: Callable[[Booking, str], str | None]) -> None:
+    """Let a later app refuse a correction of attendance (called from its ``AppConfig.ready``)."""
+    if guard not in _CORRECTION_GUARDS:
+        _CORRECTION_GUARDS.append(guard)
 
 
 def _session_url(session: TeachingSession) -> str:
