@@ -1,6 +1,12 @@
-"""Support-staff admin for money. Claims move only through the services (approval rules, never
-paying twice), and payments and runs are a financial record: all read-only here. Receipt files
-are downloaded through the site, where access is checked, never from the admin."""
+"""Support-staff admin for money: every model can be looked at, none changed here.
+
+Claims and their items move only through the services (approval rules, never paying twice), and
+payments and runs are a financial record. Rate cards are set on the site's rate-card page, where
+``services.save_rate_card`` checks who sets them and that no other card starts that day, and
+records it; once made, a card and its fees stay as they were, because claims were priced on
+them. The taxi agreement and the costs a university paid are recorded on the booking's
+arrangements page (``services.set_taxi_preapproval``, ``services.add_prepaid_cost``). Receipt
+files are downloaded through the site, where access is checked, never from the admin."""
 
 from __future__ import annotations
 
@@ -36,17 +42,23 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 class FeeRateInline(admin.TabularInline[FeeRate, RateCard]):
     model = FeeRate
     extra = 0
+    fields = ["kind", "basis", "amount"]
+    readonly_fields = ["kind", "basis", "amount"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(RateCard)
-class RateCardAdmin(admin.ModelAdmin[RateCard]):
+class RateCardAdmin(ReadOnlyAdmin):
     list_display = ["organisation", "effective_from", "car_rate", "car_rate_after_threshold", "claim_window_months"]
     list_filter = ["organisation"]
     inlines = [FeeRateInline]
 
 
 @admin.register(FeeRate)
-class FeeRateAdmin(admin.ModelAdmin[FeeRate]):
+class FeeRateAdmin(ReadOnlyAdmin):
     list_display = ["rate_card", "kind", "basis", "amount"]
     list_filter = ["kind", "basis"]
 
@@ -83,12 +95,12 @@ class ReceiptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BookingArrangement)
-class BookingArrangementAdmin(admin.ModelAdmin[BookingArrangement]):
+class BookingArrangementAdmin(ReadOnlyAdmin):
     list_display = ["booking", "taxi_preapproved"]
 
 
 @admin.register(PrepaidCost)
-class PrepaidCostAdmin(admin.ModelAdmin[PrepaidCost]):
+class PrepaidCostAdmin(ReadOnlyAdmin):
     list_display = ["booking", "description", "amount"]
 
 

@@ -25,6 +25,14 @@ class ExpensesConfig(AppConfig):
         register(NavEntry("Payment runs", "expenses:runs", order=41, roles=frozenset({Role.FINANCE})))
         register(NavEntry("Rate cards", "expenses:rate_cards", order=42, roles=frozenset({Role.FINANCE, Role.ADMIN})))
         register_home(HomeRoute(order=35, name="finance-claims", url_for=finance_home))
+        from expenses.permissions import attendance_correction_refusal
+        from expenses.personal_data import PROVIDER
+        from sessions_app.services import register_attendance_correction_guard
+        from volunteers.data_rights import register_provider
+
+        # "Did not attend" is refused while the booking's claim is sent, approved or paid.
+        register_attendance_correction_guard(attendance_correction_refusal)
+        register_provider(PROVIDER)
 
 
 def finance_home(user: User) -> str | None:

@@ -33,9 +33,9 @@ from PIL import Image, ImageDraw
 
 from accounts.demo import DemoWorld
 from accounts.models import Organisation, User
-from expenses import services
+from expenses import selectors, services
 from expenses.models import Claim, ClaimItem, FeeRate, Payment, RateCard, ReimbursementRun
-from expenses.rates import car_miles_before, fee_due, mileage_amount, tax_year_start
+from expenses.rates import car_miles_before, claim_deadline, fee_due, mileage_amount, tax_year_start
 from involvement.activity import record_activity
 from sessions_app.models import Booking, Module, TeachingSession
 from volunteers.models import VolunteerProfile
@@ -220,17 +220,22 @@ def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
 
 
 def admissions_days(today: datetime.date) -> tuple[list[datetime.date], datetime.date]:
-    """The days of Rhys's six earlier admissions days and of his latest, all in one tax year: the
-    latest three days ago (early in a tax year, the last day of the one before), the earlier ones
-    spread over the weeks before it."""
-    latest = today - datetime.timedelta(days=3)
+    """The days of Rhys's six earlier admissions days and of his latest, all Tuesdays in one tax year:
+    the latest the Tuesday at least three days ago (early in a tax year, the last Tuesday of the one
+    before), the earlier ones spread over the weeks before it."""
+    latest = _tuesday_on_or_before(today - datetime.timedelta(days=3))
     start = tax_year_start(latest)
-    if (latest - start).days < 40:
-        latest = start - datetime.timedelta(days=1)
+    if (latest - start).days < 60:
+        latest = _tuesday_on_or_before(start - datetime.timedelta(days=1))
         start = tax_year_start(latest)
-    spacing = min(28, ((latest - start).days - 10) // EARLIER_DAYS)
-    earlier = [latest - datetime.timedelta(days=10 + spacing * step) for step in range(EARLIER_DAYS - 1, -1, -1)]
+    # Whole weeks apart, so every day is a Tuesday, when Rhys and Siân said they are free.
+    spacing = max(7, min(28, ((latest - start).days - 14) // EARLIER_DAYS) // 7 * 7)
+    earlier = [latest - datetime.timedelta(days=14 + spacing * step) for step in range(EARLIER_DAYS - 1, -1, -1)]
     return earlier, latest
+
+
+def _tuesday_on_or_before(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=(day.weekday() - 1) % 7)
 
 
 def seed_expenses(world: DemoWorld) -> None:
@@ -367,7 +372,7 @@ class Seeder:
         services while the claim window is open, else written directly; then decided."""
         volunteer = booking.volunteer.user
         session_day = timezone.localdate(booking.session.starts_at)
-        by_services = self.today <= services.claim_deadline(booking, self.card)
+        by_services = self.today <= claim_deadline(booking, self.card)
         claim = services.open_claim(booking=booking, actor=volunteer) if by_services else self.open_directly(booking)
         for item in spec.items:
             if by_services:
@@ -462,7 +467,7 @@ class Seeder:
             finished_at=finished,
         )
         for claim in claims:
-            expenses = services.claim_totals(claim)["expenses"]
+            expenses = selectors.claim_totals(claim)["expenses"]
             for kind, amount in ((Payment.Kind.EXPENSES, expenses), (Payment.Kind.FEE, claim.fee_requested)):
                 if amount > 0:
                     Payment.objects.create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Self
 
@@ -20,7 +21,29 @@ from volunteers.models import VolunteerProfile
 class RateCardQuerySet(models.QuerySet["RateCard"]):
     def in_force(self, organisation: Organisation | int, on: datetime.date) -> RateCard | None:
         """The card in force at ``organisation`` on ``on``: the latest that took effect by then."""
-        return self.filter(organisation=organisation, effective_from__lte=on).order_by("-effective_from").first()
+        organisation_id = organisation if isinstance(organisation, int) else organisation.pk
+        return self.in_force_on([(organisation_id, on)])[(organisation_id, on)]
+
+    def in_force_on(
+        self, wanted: Iterable[tuple[int, datetime.date]]
+    ) -> dict[tuple[int, datetime.date], RateCard | None]:
+        """``in_force`` for many (organisation id, day) pairs, in one query: the one place that
+        says which card is in force (the latest that took effect by the day)."""
+        pairs = set(wanted)
+        if not pairs:
+            return {}
+        cards = list(
+            self.filter(
+                organisation_id__in={organisation_id for organisation_id, _day in pairs},
+                effective_from__lte=max(day for _organisation_id, day in pairs),
+            ).order_by("-effective_from")
+        )
+        return {
+            (organisation_id, day): next(
+                (card for card in cards if card.organisation_id == organisation_id and card.effective_from <= day), None
+            )
+            for organisation_id, day in pairs
+        }
 
 
 class RateCard(TimeStampedModel):

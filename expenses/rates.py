@@ -10,12 +10,18 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Sum
+from django.utils import timezone
 
 from expenses.models import Claim, ClaimItem, FeeRate, RateCard
 from sessions_app.models import Booking
 from volunteers.models import VolunteerProfile
 
 PENNY = Decimal("0.01")
+Kind = ClaimItem.Kind
+# The kinds of expense that need a receipt when the university has no rate card yet.
+DEFAULT_RECEIPT_KINDS = [Kind.PUBLIC_TRANSPORT, Kind.TAXI, Kind.PARKING, Kind.CARER, Kind.SUPPORT_WORKER, Kind.OTHER]
+# Months a volunteer has to claim when the university has no rate card yet.
+DEFAULT_CLAIM_WINDOW_MONTHS = 3
 
 
 def to_pounds(value: Decimal) -> Decimal:
@@ -84,3 +90,14 @@ def fee_due(booking: Booking, card: RateCard | None) -> Decimal:
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """``day`` plus ``months`` calendar months (the 31st becomes the month's last day)."""
     return day + relativedelta(months=months)
+
+
+def claim_deadline(booking: Booking, card: RateCard | None) -> datetime.date:
+    """The last day to claim for ``booking``: the card's claim window after the session's (UK) day."""
+    months = card.claim_window_months if card else DEFAULT_CLAIM_WINDOW_MONTHS
+    return add_months(timezone.localdate(booking.session.ends_at), months)
+
+
+def receipt_kinds(card: RateCard | None) -> list[str]:
+    """The kinds of expense that need a receipt under ``card``."""
+    return [str(kind) for kind in (card.receipts_required_for if card else DEFAULT_RECEIPT_KINDS)]

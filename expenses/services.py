@@ -3,24 +3,23 @@ twice, and never surprised."""
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import logging
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Sum, When
-from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
+from django.db.models import F, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Organisation, User
-from accounts.permissions import has_role
+from accounts.models import Organisation, User
+from expenses import permissions
 from expenses.models import (
     BookingArrangement,
     Claim,
@@ -32,10 +31,18 @@ from expenses.models import (
     Receipt,
     ReimbursementRun,
 )
-from expenses.rates import add_months, car_miles_before, fee_due, mileage_amount, to_pounds
+from expenses.rates import (
+    car_miles_before,
+    claim_deadline,
+    fee_due,
+    mileage_amount,
+    receipt_kinds,
+)
 from expenses.receipts import ReceiptError, check_receipt
+from expenses.selectors import approved_claims, claim_totals, rate_card_for_session, run_payments
 from involvement.activity import record_activity
 from involvement.errors import DomainError
+from involvement.exports import write_csv
 from involvement.links import absolute_url
 from involvement.notifications import queue_notification
 from sessions_app.models import Booking
@@ -43,14 +50,9 @@ from volunteers.models import VolunteerProfile
 
 ClaimStatus = Claim.Status
 Kind = ClaimItem.Kind
-COORDINATOR = Membership.Role.COORDINATOR
-FINANCE = Membership.Role.FINANCE
-ADMIN = Membership.Role.ADMIN
-# Kinds whose amount is typed by the volunteer; mileage is computed.
-TYPED_KINDS = [kind for kind in Kind if kind != Kind.MILEAGE]
-DEFAULT_RECEIPT_KINDS = [Kind.PUBLIC_TRANSPORT, Kind.TAXI, Kind.PARKING, Kind.CARER, Kind.SUPPORT_WORKER, Kind.OTHER]
 EXPORT_COLUMNS = ["payment_key", "payee_reference", "amount", "description", "claim_reference"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Claims the retention purge deletes in one transaction.
+PURGE_BATCH = 200
 
 
 logger = logging.getLogger(__name__)
@@ -68,10 +70,6 @@ def payee_reference(volunteer: VolunteerProfile) -> str:
     return f"VOL-{volunteer.pk:06d}"
 
 
-def _card_for(claim: Claim) -> RateCard | None:
-    return RateCard.objects.in_force(_university_of(claim), timezone.localdate(claim.booking.session.starts_at))
-
-
 def _lock_claim(claim: Claim) -> Claim:
     return (
         Claim.objects.select_for_update(of=("self",))
@@ -80,14 +78,20 @@ def _lock_claim(claim: Claim) -> Claim:
     )
 
 
+def _refuse(refusal: str | None, *, field: str | None = None) -> None:
+    """Raise the rule's refusal (from ``expenses.permissions``) as a ClaimError."""
+    if refusal:
+        raise ClaimError(refusal, field=field)
+
+
 def _check_amount(amount: Decimal, card: RateCard | None, *, field: str = "amount") -> Decimal:
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]  # a finite Decimal's exponent is an int
-        raise ClaimError("Please give the amount in pounds and pence, with at most two decimal places.")
+        raise ClaimError("Please give the amount in pounds and pence, with at most two decimal places.", field=field)
     if amount <= 0:
-        raise ClaimError("The amount must be more than £0.00.")
+        raise ClaimError("The amount must be more than £0.00.", field=field)
     ceiling = card.item_ceiling if card else Decimal("500.00")
     if amount > ceiling:
-        raise ClaimError(f"£{amount} is more than the £{ceiling} a single item may be. Please check it.")
+        raise ClaimError(f"£{amount} is more than the £{ceiling} a single item may be. Please check it.", field=field)
     return amount
 
 
@@ -100,16 +104,15 @@ def save_rate_card(
 ) -> RateCard:
     """Create the rate card taking effect on ``fields["effective_from"]``, with its fee per kind
     of session (``{kind: (basis, amount)}``). Earlier cards stay for claims about earlier sessions."""
-    if not has_role(actor, [FINANCE, ADMIN], organisation):
-        raise ClaimError("Only finance officers and admins of the university can set its rates.")
+    _refuse(permissions.set_rates_refusal(organisation, actor), field="organisation")
     if RateCard.objects.filter(organisation=organisation, effective_from=fields["effective_from"]).exists():
-        raise ClaimError("There is already a rate card starting on that day.")
+        raise ClaimError("There is already a rate card starting on that day.", field="effective_from")
     money = ("car_rate", "car_rate_after_threshold", "motorcycle_rate", "bicycle_rate", "subsistence_cap")
     if any(fields.get(name, Decimal("0")) < 0 for name in money) or fields.get("item_ceiling", Decimal("1")) <= 0:
         raise ClaimError("Rates cannot be negative.")
     if any(amount < 0 for _basis, amount in fees.values()):
         raise ClaimError("Fees cannot be negative.")
-    fields.setdefault("receipts_required_for", list(DEFAULT_RECEIPT_KINDS))
+    fields.setdefault("receipts_required_for", receipt_kinds(None))
     card = RateCard.objects.create(organisation=organisation, created_by=actor, **fields)
     FeeRate.objects.bulk_create(
         [FeeRate(rate_card=card, kind=kind, basis=basis, amount=amount) for kind, (basis, amount) in fees.items()]
@@ -140,9 +143,9 @@ def set_taxi_preapproval(*, booking: Booking, actor: User, approved: bool, notes
 def add_prepaid_cost(*, booking: Booking, actor: User, description: str, amount: Decimal) -> PrepaidCost:
     """Record a cost the university paid or booked itself: shown on the claim, not reimbursed."""
     if not description.strip():
-        raise ClaimError("Please say what was paid for.")
-    if amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ClaimError("Please give an amount more than £0.00, in pounds and pence.")
+        raise ClaimError("Please say what was paid for.", field="description")
+    if amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]  # a finite Decimal's exponent is an int
+        raise ClaimError("Please give an amount more than £0.00, in pounds and pence.", field="amount")
     cost = PrepaidCost.objects.create(
         booking=booking, description=description.strip(), amount=amount, recorded_by=actor
     )
@@ -151,11 +154,6 @@ def add_prepaid_cost(*, booking: Booking, actor: User, description: str, amount:
 
 
 # Claims --------------------------------------------------------------------------------------------
-
-
-def claim_deadline(booking: Booking, card: RateCard | None) -> datetime.date:
-    months = card.claim_window_months if card else 3
-    return add_months(timezone.localdate(booking.session.ends_at), months)
 
 
 def default_fee_choice(profile: VolunteerProfile) -> str:
@@ -184,20 +182,8 @@ def open_claim(*, booking: Booking, actor: User) -> Claim:
     )
     university = booking.session.university
     on_behalf = actor.pk != booking.volunteer.user_id
-    if on_behalf and not has_role(actor, [COORDINATOR, FINANCE], university):
-        raise ClaimError(
-            "Only the volunteer, or a coordinator or finance officer of the university, can open this claim."
-        )
-    if booking.status != Booking.Status.ATTENDED:
-        raise ClaimError("A claim can only be made for a session the volunteer attended.")
-    if Claim.objects.filter(booking=booking).exists():
-        raise ClaimError("There is already a claim for this session.")
-    card = RateCard.objects.in_force(university, timezone.localdate(booking.session.starts_at))
-    deadline = claim_deadline(booking, card)
-    if timezone.localdate() > deadline:
-        raise ClaimError(
-            f"Claims for this session had to be made by {deadline:%-d %B %Y}. Please contact the coordinator."
-        )
+    card = rate_card_for_session(booking.session)
+    _refuse(permissions.open_claim_refusal(booking, actor, deadline=claim_deadline(booking, card)))
     due = fee_due(booking, card)
     choice = default_fee_choice(booking.volunteer)
     claim = Claim.objects.create(
@@ -216,15 +202,6 @@ def open_claim(*, booking: Booking, actor: User) -> Claim:
         organisation=university,
     )
     return claim
-
-
-def _check_editable(claim: Claim, actor: User) -> None:
-    if not claim.is_editable:
-        raise ClaimError(f"This claim is {claim.get_status_display().lower()} and can no longer be changed.")
-    is_volunteer = actor.pk == claim.volunteer.user_id
-    entering_paper_claim = claim.on_behalf and has_role(actor, [COORDINATOR, FINANCE], _university_of(claim))
-    if not (is_volunteer or entering_paper_claim):
-        raise ClaimError("Only the volunteer, or staff entering a paper claim, can change this claim.")
 
 
 @transaction.atomic
@@ -246,51 +223,58 @@ def add_item(
     other amounts are checked (more than zero, pence at most, under the ceiling). A taxi needs
     the university's agreement in advance; some kinds need a receipt. Raises ClaimError."""
     claim = _lock_claim(claim)
-    _check_editable(claim, actor)
-    card = _card_for(claim)
+    _refuse(permissions.edit_claim_refusal(claim, actor))
+    card = rate_card_for_session(claim.booking.session)
     session_day = timezone.localdate(claim.booking.session.starts_at)
     if kind not in Kind.values:
-        raise ClaimError("Please choose what the expense was for.")
+        raise ClaimError("Please choose what the expense was for.", field="kind")
     if abs((date - session_day).days) > 7:
-        raise ClaimError("The date should be the day of the session, or within a week of it.")
+        raise ClaimError("The date should be the day of the session, or within a week of it.", field="date")
     if kind == Kind.TAXI:
         arrangement = BookingArrangement.objects.filter(booking=claim.booking).first()
         if arrangement is None or not arrangement.taxi_preapproved:
             raise ClaimError(
                 "A taxi can only be claimed when the university agreed it before the session. "
-                "Please ask the coordinator."
+                "Please ask the coordinator.",
+                field="kind",
             )
     if kind == Kind.MILEAGE:
         if miles is None or miles <= 0:
-            raise ClaimError("Please give the number of miles, more than 0.")
+            raise ClaimError("Please give the number of miles, more than 0.", field="miles")
         if miles > 1000:
-            raise ClaimError("That is more than 1,000 miles. Please check the number.")
+            raise ClaimError("That is more than 1,000 miles. Please check the number.", field="miles")
         if miles.as_tuple().exponent < -1:  # type: ignore[operator]  # a finite Decimal's exponent is an int
-            raise ClaimError("Please give the miles to one decimal place at most, for example 12.5.")
+            raise ClaimError("Please give the miles to one decimal place at most, for example 12.5.", field="miles")
         if vehicle not in ClaimItem.Vehicle.values:
-            raise ClaimError("Please choose the vehicle.")
+            raise ClaimError("Please choose the vehicle.", field="vehicle")
         if not from_postcode.strip() or not to_postcode.strip():
-            raise ClaimError("Please give the postcodes you travelled from and to.")
+            raise ClaimError(
+                "Please give the postcodes you travelled from and to.",
+                field="to_postcode" if from_postcode.strip() else "from_postcode",
+            )
         if card is None:
             raise ClaimError("The university has no rate card for this date yet. Please contact finance.")
         before = car_miles_before(claim.volunteer, date)
         amount = mileage_amount(card=card, vehicle=vehicle, miles=miles, miles_before=before)
         if amount <= 0:  # a rate of £0.00 (a card that pays nothing for bicycles, say)
-            raise ClaimError("By the university's rates these miles come to £0.00, so there is nothing to claim.")
+            raise ClaimError(
+                "By the university's rates these miles come to £0.00, so there is nothing to claim.", field="miles"
+            )
     else:
         if amount is None:
-            raise ClaimError("Please give the amount.")
+            raise ClaimError("Please give the amount.", field="amount")
         _check_amount(amount, card)
         if kind == Kind.SUBSISTENCE and card is not None:
             spent = claim.items.filter(kind=Kind.SUBSISTENCE).aggregate(total=Sum("amount"))["total"] or Decimal("0")
             if spent + amount > card.subsistence_cap:
-                raise ClaimError(f"Food and drink can be claimed up to £{card.subsistence_cap} for a session.")
+                raise ClaimError(
+                    f"Food and drink can be claimed up to £{card.subsistence_cap} for a session.", field="amount"
+                )
     receipt = None
-    required = card.receipts_required_for if card else DEFAULT_RECEIPT_KINDS
     if receipt_file is not None:
         receipt = _store_receipt(claim, receipt_file, actor)
-    elif kind in required:
-        raise ClaimError(f"{Kind(kind).label} needs a receipt. Please add a photo or scan of it.")
+    elif kind in receipt_kinds(card):
+        raise ClaimError(f"{Kind(kind).label} needs a receipt. Please add a photo or scan of it.", field="receipt")
     item = ClaimItem.objects.create(
         claim=claim,
         kind=kind,
@@ -311,7 +295,7 @@ def _store_receipt(claim: Claim, upload: UploadedFile, actor: User) -> Receipt:
     try:
         checked = check_receipt(upload)
     except ReceiptError as error:
-        raise ClaimError(str(error)) from error
+        raise ClaimError(str(error), field="receipt") from error
     receipt = Receipt(
         claim=claim,
         content_type=checked.content_type,
@@ -327,7 +311,7 @@ def _store_receipt(claim: Claim, upload: UploadedFile, actor: User) -> Receipt:
 @transaction.atomic
 def remove_item(*, item: ClaimItem, actor: User) -> None:
     claim = _lock_claim(item.claim)
-    _check_editable(claim, actor)
+    _refuse(permissions.edit_claim_refusal(claim, actor))
     record_activity(actor=actor, action="claim.item_removed", target=claim, data={"kind": item.kind})
     item.delete()
 
@@ -336,14 +320,18 @@ def remove_item(*, item: ClaimItem, actor: User) -> None:
 def set_fee_choice(*, claim: Claim, actor: User, choice: str, reduced_amount: Decimal | None = None) -> Claim:
     """Take the fee, a reduced amount, donate it or decline it, on this claim."""
     claim = _lock_claim(claim)
-    _check_editable(claim, actor)
+    _refuse(permissions.edit_claim_refusal(claim, actor))
     if choice not in Claim.FeeChoice.values:
-        raise ClaimError("Please choose what to do with the fee.")
+        raise ClaimError("Please choose what to do with the fee.", field="choice")
     if choice == Claim.FeeChoice.REDUCED:
-        if reduced_amount is None or reduced_amount <= 0 or reduced_amount.as_tuple().exponent < -2:  # type: ignore[operator]
-            raise ClaimError("Please give the reduced amount in pounds and pence, more than £0.00.")
+        if reduced_amount is None or reduced_amount <= 0 or reduced_amount.as_tuple().exponent < -2:  # type: ignore[operator]  # a finite Decimal's exponent is an int
+            raise ClaimError(
+                "Please give the reduced amount in pounds and pence, more than £0.00.", field="reduced_amount"
+            )
         if reduced_amount > claim.fee_due:
-            raise ClaimError(f"The reduced amount cannot be more than the fee of £{claim.fee_due}.")
+            raise ClaimError(
+                f"The reduced amount cannot be more than the fee of £{claim.fee_due}.", field="reduced_amount"
+            )
         requested = reduced_amount
     else:
         requested = claim.fee_due if choice == Claim.FeeChoice.TAKE else Decimal("0.00")
@@ -354,26 +342,6 @@ def set_fee_choice(*, claim: Claim, actor: User, choice: str, reduced_amount: De
     return claim
 
 
-def claim_totals(claim: Claim) -> dict[str, Decimal]:
-    """Expenses, fee and the total to be paid (prepaid costs are shown, never added)."""
-    expenses = claim.items.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
-    prepaid = PrepaidCost.objects.filter(booking=claim.booking_id).aggregate(total=Sum("amount"))["total"]
-    return {
-        "expenses": to_pounds(expenses),
-        "fee": claim.fee_requested,
-        "total": to_pounds(expenses + claim.fee_requested),
-        "prepaid": to_pounds(prepaid or Decimal("0.00")),
-    }
-
-
-_VERBS = {
-    ClaimStatus.DRAFT: "put back to draft",
-    ClaimStatus.SUBMITTED: "submitted",
-    ClaimStatus.APPROVED: "approved",
-    ClaimStatus.REJECTED: "rejected",
-    ClaimStatus.RETURNED: "returned for changes",
-    ClaimStatus.PAID: "paid",
-}
 _TRANSITIONS = {
     ClaimStatus.DRAFT: {ClaimStatus.SUBMITTED},
     ClaimStatus.RETURNED: {ClaimStatus.SUBMITTED},
@@ -387,9 +355,7 @@ _TRANSITIONS = {
 def _set_status(claim: Claim, status: str, *, actor: User | None, **changes: Any) -> None:
     """The one writer of ``Claim.status``."""
     if status not in _TRANSITIONS[ClaimStatus(claim.status)]:
-        raise ClaimError(
-            f"This claim is {claim.get_status_display().lower()}, so it cannot be {_VERBS[ClaimStatus(status)]} now."
-        )
+        raise ClaimError(permissions.status_change_refusal(claim, status))
     claim.status = status
     for field, value in changes.items():
         setattr(claim, field, value)
@@ -415,28 +381,21 @@ def _tell_volunteer(claim: Claim, what: str) -> None:
 
 @transaction.atomic
 def submit_claim(*, claim: Claim, actor: User) -> Claim:
-    """Send the claim for approval. It must ask for something (an expense or a fee)."""
+    """Send the claim for approval. It must ask for something (an expense or a fee), and its
+    booking must still be attended: the booking row is locked first, so a correction of attendance
+    at the same moment either comes before (and this is refused) or waits and is refused itself."""
+    Booking.objects.select_for_update().only("pk").get(pk=claim.booking_id)
     claim = _lock_claim(claim)
-    _check_editable(claim, actor)
-    totals = claim_totals(claim)
-    if totals["total"] <= 0:
-        raise ClaimError("There is nothing to pay on this claim yet: add an expense, or take the fee.")
+    _refuse(permissions.submit_refusal(claim, actor, total=claim_totals(claim)["total"]))
     _set_status(claim, ClaimStatus.SUBMITTED, actor=actor, submitted_at=timezone.now(), decision_note="")
     return claim
-
-
-def _check_approver(claim: Claim, actor: User) -> None:
-    if actor.pk == claim.volunteer.user_id:
-        raise ClaimError("You cannot decide on your own claim.")
-    if not has_role(actor, [COORDINATOR, FINANCE], _university_of(claim)):
-        raise ClaimError("Only coordinators and finance officers of the university can decide on claims.")
 
 
 @transaction.atomic
 def approve_claim(*, claim: Claim, actor: User) -> Claim:
     """Approve a submitted claim (not one's own). The volunteer is told by email."""
     claim = _lock_claim(claim)
-    _check_approver(claim, actor)
+    _refuse(permissions.decide_refusal(claim, actor, decision=ClaimStatus.APPROVED))
     _set_status(claim, ClaimStatus.APPROVED, actor=actor, decided_at=timezone.now(), decided_by=actor)
     _tell_volunteer(claim, "approved")
     return claim
@@ -445,9 +404,9 @@ def approve_claim(*, claim: Claim, actor: User) -> Claim:
 @transaction.atomic
 def reject_claim(*, claim: Claim, actor: User, reason: str) -> Claim:
     if not reason.strip():
-        raise ClaimError("Please give the reason: the volunteer will read it.")
+        raise ClaimError("Please give the reason: the volunteer will read it.", field="reason")
     claim = _lock_claim(claim)
-    _check_approver(claim, actor)
+    _refuse(permissions.decide_refusal(claim, actor, decision=ClaimStatus.REJECTED))
     _set_status(
         claim,
         ClaimStatus.REJECTED,
@@ -464,9 +423,9 @@ def reject_claim(*, claim: Claim, actor: User, reason: str) -> Claim:
 def return_claim(*, claim: Claim, actor: User, note: str) -> Claim:
     """Send a claim back to the volunteer to change, saying what."""
     if not note.strip():
-        raise ClaimError("Please say what needs changing: the volunteer will read it.")
+        raise ClaimError("Please say what needs changing: the volunteer will read it.", field="note")
     claim = _lock_claim(claim)
-    _check_approver(claim, actor)
+    _refuse(permissions.decide_refusal(claim, actor, decision=ClaimStatus.RETURNED))
     _set_status(
         claim,
         ClaimStatus.RETURNED,
@@ -485,20 +444,13 @@ def return_claim(*, claim: Claim, actor: User, note: str) -> Claim:
 @transaction.atomic
 def start_run(*, organisation: Organisation, actor: User) -> ReimbursementRun:
     """Queue a reimbursement run for the university's approved claims (one run at a time)."""
-    if not has_role(actor, [FINANCE], organisation):
-        raise ClaimError("Only finance officers can start a reimbursement run.")
-    if ReimbursementRun.objects.filter(
-        organisation=organisation, status__in=[ReimbursementRun.Status.QUEUED, ReimbursementRun.Status.RUNNING]
-    ).exists():
-        raise ClaimError("A run is already in progress. Please wait for it to finish.")
-    waiting = Claim.objects.for_university([organisation.pk]).filter(status=ClaimStatus.APPROVED).count()
-    if waiting == 0:
-        raise ClaimError("There are no approved claims waiting to be paid.")
+    waiting = approved_claims([organisation.pk]).count()
+    _refuse(permissions.start_run_refusal(organisation, actor, waiting=waiting), field="organisation")
     try:
         with transaction.atomic():
             run = ReimbursementRun.objects.create(organisation=organisation, started_by=actor, claims_total=waiting)
     except IntegrityError as error:
-        raise ClaimError("A run is already in progress. Please wait for it to finish.") from error
+        raise ClaimError(permissions.RUN_IN_PROGRESS, field="organisation") from error
     record_activity(actor=actor, action="run.started", target=run, organisation=organisation)
     transaction.on_commit(lambda: _enqueue_run(run.pk))
     return run
@@ -568,12 +520,7 @@ def execute_run(*, run_id: int) -> ReimbursementRun:
             return run
         run.status = ReimbursementRun.Status.RUNNING
         run.save(update_fields=["status", "updated_at"])
-    claim_ids = list(
-        Claim.objects.for_university([run.organisation_id])
-        .filter(status=ClaimStatus.APPROVED)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    claim_ids = list(approved_claims([run.organisation_id]).order_by("pk").values_list("pk", flat=True))
     for claim_id in claim_ids:
         _pay_claim(run, claim_id)
     with transaction.atomic():
@@ -601,74 +548,67 @@ def resume_unfinished_runs() -> int:
     return len(ids)
 
 
-def neutralise(cell: str) -> str:
-    """Stop a spreadsheet reading a cell as a formula."""
-    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
-
-
 def finance_export(run: ReimbursementRun) -> str:
-    """The run's payments as CSV for the finance system, keyed by payment. No health data."""
-    output = io.StringIO()
-    writer = csv.writer(output, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    payments = run.payments.select_related("claim__booking__session", "volunteer").order_by("key")
-    for payment in payments:
-        description = f"{payment.get_kind_display()}: {payment.claim.booking.session.title}"
-        writer.writerow(
-            [
-                neutralise(value)
-                for value in (
-                    payment.key,
-                    payee_reference(payment.volunteer),
-                    f"{payment.amount:.2f}",
-                    description,
-                    payment.claim.reference,
-                )
-            ]
-        )
-    return output.getvalue()
-
-
-# Statements ----------------------------------------------------------------------------------------
-
-
-def paid_by_tax_year(volunteer: VolunteerProfile) -> list[dict[str, Any]]:
-    """What the volunteer was paid in each UK tax year (6 April to 5 April), fees and expenses
-    apart, summed in the database. Newest year first."""
-    payments = Payment.objects.filter(volunteer=volunteer)
-    rows = (
-        payments.annotate(year=ExtractYear("paid_on"), month=ExtractMonth("paid_on"), day=ExtractDay("paid_on"))
-        .annotate(
-            tax_year=Case(
-                When(Q(month__gt=4) | Q(month=4, day__gte=6), then=F("year")),
-                default=F("year") - 1,
+    """The run's payments as CSV for the finance system, keyed by payment. No health data; no
+    cell a spreadsheet would run as a formula (``involvement.exports``)."""
+    return write_csv(
+        EXPORT_COLUMNS,
+        (
+            (
+                payment.key,
+                payee_reference(payment.volunteer),
+                f"{payment.amount:.2f}",
+                f"{payment.get_kind_display()}: {payment.claim.booking.session.title}",
+                payment.claim.reference,
             )
-        )
-        .values("tax_year")
-        .annotate(
-            fees=Sum("amount", filter=Q(kind=Payment.Kind.FEE)),
-            expenses=Sum("amount", filter=Q(kind=Payment.Kind.EXPENSES)),
-        )
-        .order_by("-tax_year")
+            for payment in run_payments(run)
+        ),
     )
-    return [
-        {
-            "label": f"{row['tax_year']}/{str(row['tax_year'] + 1)[-2:]}",
-            "start": datetime.date(row["tax_year"], 4, 6),
-            "end": datetime.date(row["tax_year"] + 1, 4, 5),
-            # SQLite sums decimals as floats ("25", "3.10000000000000"): back to pounds and pence.
-            "fees": to_pounds(row["fees"] or Decimal("0")),
-            "expenses": to_pounds(row["expenses"] or Decimal("0")),
-            "total": to_pounds((row["fees"] or Decimal("0")) + (row["expenses"] or Decimal("0"))),
-        }
-        for row in rows
-    ]
 
 
-def volunteers_claimable_bookings(volunteer: VolunteerProfile) -> Iterable[Booking]:
-    """Attended bookings without a claim yet, newest first."""
-    return (
-        Booking.objects.filter(volunteer=volunteer, status=Booking.Status.ATTENDED, claim__isnull=True)
-        .select_related("session__module__programme__university")
-        .order_by("-session__starts_at")
+# Retention -----------------------------------------------------------------------------------------
+
+
+def retention_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
+    """Paid and rejected claims of erased volunteers decided or paid before this moment have been
+    kept for ``FINANCE_RETENTION_YEARS`` and can go."""
+    return (now or timezone.now()) - relativedelta(years=settings.FINANCE_RETENTION_YEARS)
+
+
+def purge_expired_finance_records(*, now: datetime.datetime | None = None, batch_size: int = PURGE_BATCH) -> int:
+    """Delete the paid and rejected claims of erased volunteers (with their payments, items and
+    any receipts) once the finance retention period has passed since they were paid or decided.
+    Claims of volunteers not erased are never touched. Works in batches, each in its own
+    transaction, so a crash loses nothing but time; running it again carries on, and once done
+    it deletes nothing more. Records ``claims.retention_purged`` with the count. Returns it."""
+    cutoff = retention_cutoff(now)
+    expired = Claim.objects.filter(volunteer__erased_at__isnull=False).filter(
+        Q(status=ClaimStatus.PAID, paid_at__lt=cutoff) | Q(status=ClaimStatus.REJECTED, decided_at__lt=cutoff)
     )
+    deleted = 0
+    while ids := list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            receipts = Receipt.objects.filter(claim_id__in=ids)
+            delete_receipt_files_on_commit(receipts)
+            Payment.objects.filter(claim_id__in=ids).delete()
+            ClaimItem.objects.filter(claim_id__in=ids).delete()
+            receipts.delete()
+            Claim.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    if deleted:
+        record_activity(actor=None, action="claims.retention_purged", data={"count": deleted})
+    return deleted
+
+
+def delete_receipt_files_on_commit(receipts: QuerySet[Receipt]) -> None:
+    """Remove the stored files of ``receipts`` once the transaction that deletes their rows has
+    committed, so a rolled-back deletion never leaves rows pointing at nothing."""
+    storage: Storage = Receipt._meta.get_field("file").storage
+    names = [name for name in receipts.values_list("file", flat=True) if name]
+
+    def delete() -> None:
+        for name in names:
+            storage.delete(name)
+
+    if names:
+        transaction.on_commit(delete)

@@ -23,6 +23,8 @@ urlpatterns = [
     path("claims/on-behalf/<int:booking_pk>/", approver.ClaimOnBehalfView.as_view(), name="claim_on_behalf"),
     path("receipts/<int:pk>/", approver.ReceiptDownloadView.as_view(), name="receipt"),
     path("bookings/<int:pk>/arrangements/", approver.ArrangementsView.as_view(), name="arrangements"),
+    path("bookings/<int:pk>/arrangements/taxi/", approver.TaxiArrangementView.as_view(), name="arrangement_taxi"),
+    path("bookings/<int:pk>/arrangements/prepaid/", approver.PrepaidCostAddView.as_view(), name="arrangement_prepaid"),
     # Finance: rate cards and reimbursement runs.
     path("rate-cards/", finance.RateCardListView.as_view(), name="rate_cards"),
     path("rate-cards/new/", finance.RateCardCreateView.as_view(), name="rate_card_new"),

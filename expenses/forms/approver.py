@@ -5,37 +5,11 @@ paid). They validate input and never write: the views pass ``cleaned_data`` to
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 from django import forms
 
+from involvement.forms import MoneyField
+
 AMOUNT_HELP = "In pounds and pence, for example 24.50."
-
-
-class PoundsField(forms.DecimalField):
-    """An amount of money typed as text ("24.50", "£24.50" or "1,024.50"), read as a Decimal with at
-    most two decimal places (never a float)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_digits", 10)
-        kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
-        messages = {
-            "required": "Please give the amount.",
-            "invalid": "Please give the amount as a number of pounds, for example 24.50.",
-            "max_decimal_places": "Please give the amount in pounds and pence, with at most two decimal places.",
-            "max_digits": "That amount is too large. Please check it.",
-            "max_whole_digits": "That amount is too large. Please check it.",
-            "min_value": "The amount must be more than £0.00.",
-        }
-        messages.update(kwargs.pop("error_messages", {}))
-        super().__init__(error_messages=messages, **kwargs)
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # the stubs give IntegerField's type
-        if isinstance(value, str):
-            value = value.strip().removeprefix("£").replace(",", "").strip()
-        return super().to_python(value)
 
 
 class ConfirmForm(forms.Form):
@@ -84,4 +58,4 @@ class PrepaidCostForm(forms.Form):
         help_text="For example: “Return train ticket, booked by the school office”.",
         error_messages={"required": "Please say what was paid for."},
     )
-    amount = PoundsField(label="Amount paid", help_text=AMOUNT_HELP, min_value=Decimal("0.01"))
+    amount = MoneyField(label="Amount paid", help_text=AMOUNT_HELP, above_zero=True, example="24.50")

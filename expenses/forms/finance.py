@@ -15,7 +15,8 @@ from django.db.models import QuerySet
 
 from accounts.models import Organisation
 from expenses.models import ClaimItem, FeeRate, RateCard
-from expenses.services import DEFAULT_RECEIPT_KINDS
+from expenses.rates import receipt_kinds
+from involvement.forms import MoneyField
 from sessions_app.models import TeachingSession
 
 Kind = TeachingSession.Kind
@@ -37,25 +38,25 @@ CARD_FIELDS = (
 )
 
 
-def money_field(label: str, *, required: bool = True, above_zero: bool = False, help_text: str = "") -> forms.Field:
-    """Pounds and pence, 0 or more (more than 0 with ``above_zero``), as a text input."""
-    least = "more than £0.00" if above_zero else "£0.00 or more"
-    return forms.DecimalField(
+def money_field(
+    label: str,
+    *,
+    what: str,
+    example: str = "0.45",
+    required: bool = True,
+    above_zero: bool = False,
+    help_text: str = "",
+) -> MoneyField:
+    """Pounds and pence, 0 or more (more than 0 with ``above_zero``): ``what`` names it in the
+    messages ("the rate", "the fee"), ``example`` is one typed the usual way (a rate per mile)."""
+    return MoneyField(
         label=label,
+        what=what,
+        example=example,
         required=required,
-        max_digits=10,
-        decimal_places=2,
-        min_value=Decimal("0.01") if above_zero else Decimal("0"),
+        least=Decimal("0"),
+        above_zero=above_zero,
         help_text=help_text,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        error_messages={
-            "required": "Please enter an amount in pounds and pence, for example 0.45.",
-            "invalid": "Please enter an amount in pounds and pence, for example 0.45.",
-            "min_value": f"Please enter an amount of {least}.",
-            "max_decimal_places": "Please give at most two decimal places (pounds and pence).",
-            "max_digits": "That amount is too large. Please check it.",
-            "max_whole_digits": "That amount is too large. Please check it.",
-        },
     )
 
 
@@ -96,7 +97,9 @@ class RateCardForm(forms.Form):
         },
     )
     car_rate = money_field(
-        "Car or van, per mile (£)", help_text="For the first miles of each volunteer’s tax year, up to the threshold."
+        "Car or van, per mile (£)",
+        what="the rate",
+        help_text="For the first miles of each volunteer’s tax year, up to the threshold.",
     )
     car_threshold_miles = whole_number(
         "Threshold: miles at the car rate, per volunteer per tax year",
@@ -105,10 +108,12 @@ class RateCardForm(forms.Form):
         "miles",
         help_text="HMRC’s approved rate is 45p a mile for the first 10,000 miles.",
     )
-    car_rate_after_threshold = money_field("Car or van after the threshold, per mile (£)")
-    motorcycle_rate = money_field("Motorcycle, per mile (£)")
-    bicycle_rate = money_field("Bicycle, per mile (£)")
-    subsistence_cap = money_field("Food and drink: the most for one session (£)")
+    car_rate_after_threshold = money_field("Car or van after the threshold, per mile (£)", what="the rate")
+    motorcycle_rate = money_field("Motorcycle, per mile (£)", what="the rate")
+    bicycle_rate = money_field("Bicycle, per mile (£)", what="the rate")
+    subsistence_cap = money_field(
+        "Food and drink: the most for one session (£)", what="the most for food and drink", example="15.00"
+    )
     receipts_required_for = forms.MultipleChoiceField(
         label="Expenses that need a receipt",
         choices=RECEIPT_KINDS,
@@ -120,6 +125,8 @@ class RateCardForm(forms.Form):
     )
     item_ceiling = money_field(
         "Ceiling: the most a single expense may be (£)",
+        what="the ceiling",
+        example="500.00",
         above_zero=True,
         help_text="A larger amount is refused as a likely mistake.",
     )
@@ -137,7 +144,9 @@ class RateCardForm(forms.Form):
         for kind in Kind:
             amount_name, basis_name = fee_field_names(kind.value)
             what = kind.label[0].lower() + kind.label[1:]  # "assessment or OSCE"
-            self.fields[amount_name] = money_field(f"Fee for {what} (£)", required=False)
+            self.fields[amount_name] = money_field(
+                f"Fee for {what} (£)", what="the fee", example="25.00", required=False
+            )
             self.fields[basis_name] = forms.ChoiceField(
                 label=f"Fee for {what} is paid",
                 choices=FeeRate.Basis.choices,
@@ -148,7 +157,7 @@ class RateCardForm(forms.Form):
     def initial_from(card: RateCard | None) -> dict[str, Any]:
         """The fields of ``card`` (the latest one) to start from: usually only a few rates change."""
         if card is None:
-            return {"receipts_required_for": [str(kind) for kind in DEFAULT_RECEIPT_KINDS]}
+            return {"receipts_required_for": receipt_kinds(None)}
         initial: dict[str, Any] = {name: getattr(card, name) for name in CARD_FIELDS if name != "effective_from"}
         initial["organisation"] = card.organisation_id
         for rate in card.fee_rates.all():

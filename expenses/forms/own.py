@@ -8,13 +8,13 @@ shown next to the field it is about.
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
 
 from expenses.models import Claim, ClaimItem
+from involvement.forms import MoneyField
 
 Kind = ClaimItem.Kind
 FeeChoice = Claim.FeeChoice
@@ -27,36 +27,6 @@ UK_POSTCODE = RegexValidator(
     r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$",
     "Please enter a UK postcode, for example LS1 4DY.",
 )
-PENNY = Decimal("0.01")
-PENCE_MESSAGE = "Please give the amount in pounds and pence, with at most two decimal places."
-
-
-def _money_errors(what: str) -> dict[str, str]:
-    too_long = f"Please check the {what}: it is far more than a single claim could be."
-    return {
-        "invalid": f"Please enter the {what} in pounds and pence, for example 4.50.",
-        "max_decimal_places": PENCE_MESSAGE,
-        "max_digits": too_long,
-        "max_whole_digits": too_long,
-    }
-
-
-class PoundsField(forms.DecimalField):
-    """An amount in pounds: "£1,234.50" and "1234.5" both read as Decimal("1234.50")."""
-
-    def __init__(self, *, what: str = "amount", **kwargs: Any) -> None:
-        kwargs.setdefault("error_messages", _money_errors(what))
-        super().__init__(max_digits=10, decimal_places=2, widget=forms.TextInput(attrs=DECIMAL_INPUT), **kwargs)
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # as DecimalField's own stub
-        if isinstance(value, str):
-            value = value.strip().removeprefix("£").replace(",", "").strip()
-        return super().to_python(value)
-
-    def clean(self, value: Any) -> Decimal | None:
-        """Checked to have pence at most, so "600" becomes exactly Decimal("600.00")."""
-        amount = super().clean(value)
-        return None if amount is None else amount.quantize(PENNY)
 
 
 class PostcodeField(forms.CharField):
@@ -118,7 +88,8 @@ class ItemForm(forms.Form):
     )
     from_postcode = PostcodeField(label="Postcode you travelled from")
     to_postcode = PostcodeField(label="Postcode you travelled to")
-    amount = PoundsField(
+    # More than £0.00 and under the ceiling is the service's rule (with the card's ceiling).
+    amount = MoneyField(
         label="Amount (£)",
         required=False,
         help_text="In pounds and pence, for example 4.50. Not needed for mileage: we work that out for you.",
@@ -205,8 +176,9 @@ class FeeChoiceForm(forms.Form):
             "invalid_choice": "Please choose what to do with the fee.",
         },
     )
-    reduced_amount = PoundsField(
-        what="reduced amount",
+    reduced_amount = MoneyField(
+        what="the reduced amount",
+        example="20.00",
         label="The reduced amount you would like (£)",
         required=False,
         help_text="Only if you chose a reduced amount. For example 20.00.",

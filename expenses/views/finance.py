@@ -2,8 +2,9 @@
 runs (finance officers): the runs, starting one, its progress and result, and the export.
 
 A user needs one of the pages' roles at a university (else 403); every card and run comes through
-a queryset of the universities where the role is held, so another university's run is 404. The
-writes go through ``expenses.services``; a ClaimError's message is shown as it is.
+a queryset of the universities where the role is held (``expenses.selectors``), so another
+university's run is 404. Who may set rates or start a run is ``expenses.permissions``. The writes
+go through ``expenses.services``; a ClaimError's message is shown as it is, by the field it names.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
@@ -27,17 +29,17 @@ from django.views.generic import TemplateView
 
 from accounts.models import Membership, Organisation
 from accounts.permissions import RoleRequiredMixin, acting_user, has_role, organisations_with_role
-from expenses import services
+from expenses import permissions, selectors, services
 from expenses.forms.finance import RateCardForm, RunStartForm
-from expenses.models import Claim, ClaimItem, FeeRate, RateCard, ReimbursementRun
+from expenses.models import ClaimItem, FeeRate, RateCard, ReimbursementRun
 from expenses.services import ClaimError
+from involvement.forms_views import ServiceFormView
 from sessions_app.models import TeachingSession
 
 FINANCE = Membership.Role.FINANCE
 ADMIN = Membership.Role.ADMIN
 RunStatus = ReimbursementRun.Status
 PAGE_SIZE = 50
-UNIVERSITY_OF_CLAIM = "booking__session__module__programme__university_id"
 
 
 class UniversityRoleMixin(RoleRequiredMixin):
@@ -51,9 +53,7 @@ class UniversityRoleMixin(RoleRequiredMixin):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated and has_role(request.user, self.required_roles):
             held = organisations_with_role(acting_user(request), self.required_roles)
-            self.universities = list(
-                Organisation.objects.filter(pk__in=held, kind=Organisation.Kind.UNIVERSITY).order_by("name")
-            )
+            self.universities = list(selectors.universities_among(held))
             if not self.universities:
                 raise PermissionDenied("These pages are for the finance teams of universities.")
         return super().dispatch(request, *args, **kwargs)
@@ -62,7 +62,12 @@ class UniversityRoleMixin(RoleRequiredMixin):
         return [university.pk for university in self.universities]
 
     def university_queryset(self) -> QuerySet[Organisation]:
-        return Organisation.objects.filter(pk__in=self.university_ids()).order_by("name")
+        return selectors.universities_among(self.university_ids())
+
+    def rate_setting_universities(self) -> list[Organisation]:
+        """The universities whose rates the user may set (``permissions.can_set_rates``)."""
+        actor = acting_user(self.request)
+        return [university for university in self.universities if permissions.can_set_rates(university, actor)]
 
 
 # Rate cards ----------------------------------------------------------------------------------------
@@ -110,119 +115,80 @@ class RateCardListView(UniversityRoleMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        cards = list(
-            RateCard.objects.filter(organisation__in=self.university_ids())
-            .prefetch_related("fee_rates")
-            .order_by("organisation_id", "-effective_from")
-        )
+        cards = selectors.rate_cards_of(self.university_ids())
         describe_cards(cards, timezone.localdate())
         context["groups"] = [
             UniversityCards(university, [card for card in cards if card.organisation_id == university.pk])
             for university in self.universities
         ]
+        context["can_add"] = bool(self.rate_setting_universities())
         return context
 
 
-class RateCardCreateView(UniversityRoleMixin, TemplateView):
+class RateCardCreateView(UniversityRoleMixin, ServiceFormView[RateCardForm]):
     """A new card, starting from the latest one when the user has one university. Bad input or a
     ClaimError re-renders the form with status 400, the error by its field; nothing is saved."""
 
     template_name = "expenses/finance/rate_card_form.html"
     required_roles = (FINANCE, ADMIN)
+    form_class = RateCardForm
+    domain_error = ClaimError
 
-    def make_form(self, data: Any = None) -> RateCardForm:
+    def get_form_kwargs(self) -> dict[str, Any]:
+        universities = self.rate_setting_universities()
         latest = None
-        if data is None and len(self.universities) == 1:
-            latest = (
-                RateCard.objects.filter(organisation=self.universities[0])
-                .prefetch_related("fee_rates")
-                .order_by("-effective_from")
-                .first()
-            )
-        return RateCardForm(data, initial=RateCardForm.initial_from(latest), universities=self.university_queryset())
+        if self.request.method == "GET" and len(universities) == 1:
+            latest = selectors.latest_rate_card(universities[0])
+        return {
+            "initial": RateCardForm.initial_from(latest),
+            "universities": selectors.universities_among(university.pk for university in universities),
+        }
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
-        return context
+    def act(self, form: RateCardForm) -> str:
+        organisation = form.cleaned_data["organisation"]
+        card = services.save_rate_card(
+            organisation=organisation, actor=acting_user(self.request), fees=form.fees(), **form.card_fields()
+        )
+        return (
+            f"The new rates of {organisation} are saved. They apply to sessions from {card.effective_from:%-d %B %Y}."
+        )
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.make_form(request.POST)
-        if form.is_valid():
-            organisation = form.cleaned_data["organisation"]
-            try:
-                card = services.save_rate_card(
-                    organisation=organisation, actor=acting_user(request), fees=form.fees(), **form.card_fields()
-                )
-            except ClaimError as error:
-                # The form has checked the rest; what is left is a card starting that day after all.
-                form.add_error("effective_from", str(error))
-            else:
-                messages.success(
-                    request,
-                    f"The new rates of {organisation} are saved. They apply to sessions from "
-                    f"{card.effective_from:%-d %B %Y}.",
-                )
-                return redirect("expenses:rate_cards")
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def get_success_url(self) -> str:
+        return reverse("expenses:rate_cards")
 
 
 # Reimbursement runs --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Waiting:
-    """A university's approved claims waiting for a run, and what they come to."""
-
-    university: Organisation
-    claims: int
-    total: Decimal
-
-
-def waiting_by_university(universities: list[Organisation]) -> list[Waiting]:
-    """Approved claims and their total (expenses and fees) per university, in two queries."""
-    approved = Claim.objects.for_university([university.pk for university in universities]).filter(
-        status=Claim.Status.APPROVED
-    )
-    claims = {
-        row["university"]: row
-        for row in approved.values(university=F(UNIVERSITY_OF_CLAIM)).annotate(
-            count=Count("pk"), fees=Sum("fee_requested")
-        )
-    }
-    expenses = {
-        row["university"]: row["total"]
-        for row in ClaimItem.objects.filter(claim__in=approved)
-        .values(university=F(f"claim__{UNIVERSITY_OF_CLAIM}"))
-        .annotate(total=Sum("amount"))
-    }
-    waiting = []
-    for university in universities:
-        row = claims.get(university.pk, {})
-        total = (row.get("fees") or Decimal("0.00")) + (expenses.get(university.pk) or Decimal("0.00"))
-        waiting.append(Waiting(university, row.get("count", 0), total))
-    return waiting
-
-
 class RunsMixin(UniversityRoleMixin):
     def runs(self) -> QuerySet[ReimbursementRun]:
-        return ReimbursementRun.objects.filter(organisation__in=self.university_ids()).select_related(
-            "organisation", "started_by"
-        )
+        return selectors.runs_of(self.university_ids())
 
 
 class RunListView(RunsMixin, TemplateView):
-    """The runs of the user's universities, newest first, 50 to a page, and what is waiting."""
+    """The runs of the user's universities, newest first, 50 to a page, and what is waiting: with
+    the button to start a run where ``permissions.can_start_run``, else why not."""
 
     template_name = "expenses/finance/run_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         page = Paginator(self.runs().order_by("-created_at", "-pk"), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        actor = acting_user(self.request)
+        going = selectors.runs_in_progress(self.university_ids())
+        waiting = [
+            (
+                row,
+                permissions.start_run_refusal(
+                    row.university, actor, waiting=row.claims, in_progress=row.university.pk in going
+                ),
+            )
+            for row in selectors.waiting_by_university(self.universities)
+        ]
         context.update(
             page_obj=page,
             runs=list(page.object_list),
-            waiting=waiting_by_university(self.universities),
+            waiting=waiting,
             several=len(self.universities) > 1,
         )
         return context
@@ -270,7 +236,7 @@ class RunDetailView(RunsMixin, TemplateView):
         run = get_object_or_404(self.runs(), pk=self.kwargs["pk"])
         payments = []
         if run.status == RunStatus.COMPLETED:
-            payments = list(run.payments.select_related("volunteer").order_by("key"))
+            payments = list(selectors.run_payments(run))
             for payment in payments:
                 payment.payee_reference = services.payee_reference(payment.volunteer)  # type: ignore[attr-defined]
         context.update(

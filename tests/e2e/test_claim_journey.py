@@ -12,7 +12,7 @@ from django.core.management import call_command
 from PIL import Image, ImageDraw
 
 from expenses.models import Claim, Payment, ReimbursementRun
-from expenses.services import volunteers_claimable_bookings
+from expenses.selectors import volunteers_claimable_bookings
 from involvement.models import Notification
 from tests.e2e.conftest import sign_in
 from volunteers.models import VolunteerProfile
@@ -98,7 +98,7 @@ def test_volunteer_claims_coordinator_approves_finance_pays_and_volunteer_sees_p
     sign_in(finance, base, "finance@example.org", totp=True)
     finance.get_by_role("link", name="Payment runs", exact=True).click()
     assert finance.locator("h1").inner_text() == "Payment runs"
-    assert finance.locator("p.waiting").inner_text() == "2 approved claims, £108.40 in all."
+    assert finance.locator("p.waiting").inner_text() == "2 approved claims, £183.40 in all."
     finance.get_by_role("button", name="Start a payment run").click()
     run = ReimbursementRun.objects.filter(status="completed").latest("pk")
     assert finance.locator("h1").inner_text() == f"Payment run {run.pk}"

@@ -2,8 +2,8 @@
 
 Coordinators and finance officers of University A get the claims pages; a lead is refused (403);
 University B's coordinator or finance officer finds University A's claims missing (404). The
-arrangements are the coordinators' alone (finance: 403). A receipt needs only sign-in: anyone
-who may not have it finds it missing (404), so it has no "wrong role".
+arrangements (the page and its two forms) are the coordinators' alone (finance: 403). A receipt
+needs only sign-in: anyone who may not have it finds it missing (404), so it has no "wrong role".
 """
 
 from __future__ import annotations
@@ -84,5 +84,24 @@ ACCESS_EXPENSES_APPROVER: list[Access] = [
         allowed="coordinator",
         wrong_role="finance",
         other_org="other_coordinator",
+    ),
+    # The page's two forms post to their own URLs. An empty POST to the taxi form is a valid
+    # answer ("no taxi") that would change something, so its allowed case is in the view tests.
+    Access(
+        "expenses:arrangement_taxi",
+        arrangements_of_university_a,
+        wrong_role="finance",
+        other_org="other_coordinator",
+        method="post",
+    ),
+    # An empty POST names no cost: the page again with the errors (400), nothing recorded.
+    Access(
+        "expenses:arrangement_prepaid",
+        arrangements_of_university_a,
+        allowed="coordinator",
+        allowed_status=400,
+        wrong_role="finance",
+        other_org="other_coordinator",
+        method="post",
     ),
 ]

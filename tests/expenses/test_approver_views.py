@@ -28,7 +28,7 @@ from involvement.models import ActivityLog, Notification
 from sessions_app.clock import LONDON
 from sessions_app.models import Booking
 from tests import factories
-from tests.accounts.test_views import find, h1, messages_on, table_rows, text_of, texts
+from tests.accounts.test_views import find, h1, table_rows, text_of, texts
 from tests.conftest import World, signed_in
 from tests.expenses.factories import ClaimFactory, ClaimItemFactory, attended_booking, rate_card_for
 from tests.sessions_app.factories import BookingFactory, session_at
@@ -358,6 +358,41 @@ def test_review_shows_items_receipts_prepaid_costs_fee_totals_and_history(world:
     assert forms == [review_url(claim, "approve"), review_url(claim, "return"), review_url(claim, "reject")]
 
 
+@pytest.mark.parametrize("count", [1, 3])
+def test_review_query_count_does_not_grow(world: World, django_assert_num_queries: Any, count: int) -> None:
+    claim = claim_for(world, person(world, "Ann Able"))
+    for number in range(count):
+        ClaimItemFactory(
+            claim=claim, kind=ClaimItem.Kind.PARKING, receipt=receipt_for(claim), note=f"Car park {number}"
+        )
+        PrepaidCost.objects.create(booking=claim.booking, description=f"Ticket {number}", amount=Decimal("9.00"))
+    client = signed_in(world.finance)
+
+    with django_assert_num_queries(10):
+        response = client.get(review_url(claim))
+
+    assert (len(table_rows(response)), len(texts(response, "ul", id="prepaid-costs"))) == (count, 1)
+
+
+def test_review_offers_no_decision_on_ones_own_claim(world: World) -> None:
+    own = factories.VolunteerProfileFactory(user=world.coordinator)
+    claim = claim_for(world, own)
+
+    response = signed_in(world.coordinator).get(review_url(claim))
+
+    assert (texts(response, "h3"), find(main(response), "form", method="post")) == ([], [])
+
+
+def test_a_decision_page_for_ones_own_claim_says_so(world: World) -> None:
+    own = factories.VolunteerProfileFactory(user=world.finance)
+    claim = claim_for(world, own)
+
+    response = signed_in(world.finance).get(review_url(claim, "approve"))
+
+    assert texts(response, "p", id="nothing-to-decide") == ["You cannot decide on your own claim. Go back to the claim"]
+    assert find(main(response), "form", method="post") == []
+
+
 def test_review_of_a_decided_claim_shows_who_decided_and_why_and_no_decision_forms(world: World) -> None:
     claim = claim_for(
         world,
@@ -638,6 +673,19 @@ def test_claim_on_behalf_for_a_session_not_attended_says_so(world: World) -> Non
     assert Claim.objects.count() == 0
 
 
+def test_claim_on_behalf_for_a_session_not_attended_says_so_before_asking(world: World) -> None:
+    session = session_at(world.university, world.coordinator)
+    booking = BookingFactory(session=session, volunteer=person(world, "Ann Able"), status=Booking.Status.ACCEPTED)
+
+    response = signed_in(world.coordinator).get(f"/claims/on-behalf/{booking.pk}/")
+
+    assert (response.status_code, texts(response, "div", id="claim-error")) == (
+        200,
+        ["A claim can only be made for a session the volunteer attended."],
+    )
+    assert find(main(response), "form", method="post") == []
+
+
 def test_claim_on_behalf_when_a_claim_exists_points_to_it(world: World) -> None:
     claim = claim_for(world, person(world, "Ann Able"))
 
@@ -733,8 +781,9 @@ def test_download_name_is_safe_and_ends_with_what_the_file_really_is(
 # Arrangements
 
 
-def arrangements_url(booking: Booking) -> str:
-    return f"/bookings/{booking.pk}/arrangements/"
+def arrangements_url(booking: Booking, form: str = "") -> str:
+    """The page, or the URL its taxi or prepaid-cost form posts to."""
+    return f"/bookings/{booking.pk}/arrangements/{form + '/' if form else ''}"
 
 
 def test_arrangements_page_shows_the_taxi_agreement_and_the_costs_paid(world: World) -> None:
@@ -764,13 +813,33 @@ def test_arrangements_page_shows_the_taxi_agreement_and_the_costs_paid(world: Wo
     assert texts(response, "p", id="prepaid-total") == ["Total paid by the university: £131.10"]
     [amount] = find(response, "input", id="id_amount")
     assert (dict(amount.attributes)["type"], dict(amount.attributes)["inputmode"]) == ("text", "decimal")
+    assert [dict(form.attributes)["action"] for form in find(main(response), "form", method="post")] == [
+        arrangements_url(booking, "taxi"),
+        arrangements_url(booking, "prepaid"),
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_arrangements_page_query_count_does_not_grow(world: World, django_assert_num_queries: Any, count: int) -> None:
+    booking = attended_booking(world.university, world.coordinator, person(world, "Ann Able"))
+    BookingArrangement.objects.create(booking=booking, taxi_preapproved=True)
+    for number in range(count):
+        PrepaidCost.objects.create(
+            booking=booking, description=f"Ticket {number}", amount=Decimal("9.00"), recorded_by=world.coordinator
+        )
+    client = signed_in(world.coordinator)
+
+    with django_assert_num_queries(8):
+        response = client.get(arrangements_url(booking))
+
+    assert len(table_rows(response)) == count
 
 
 def test_arrangements_agree_a_taxi(world: World) -> None:
     booking = attended_booking(world.university, world.coordinator, person(world, "Ann Able"))
 
     response = signed_in(world.coordinator).post(
-        arrangements_url(booking), {"action": "taxi", "taxi_preapproved": "on", "notes": " From home. "}
+        arrangements_url(booking, "taxi"), {"taxi_preapproved": "on", "notes": " From home. "}
     )
 
     assert (response.status_code, response["Location"]) == (302, arrangements_url(booking))
@@ -784,7 +853,7 @@ def test_arrangements_withdraw_a_taxi(world: World) -> None:
     booking = attended_booking(world.university, world.coordinator, person(world, "Ann Able"))
     BookingArrangement.objects.create(booking=booking, taxi_preapproved=True)
 
-    response = signed_in(world.coordinator).post(arrangements_url(booking), {"action": "taxi", "notes": ""})
+    response = signed_in(world.coordinator).post(arrangements_url(booking, "taxi"), {"notes": ""})
 
     assert flashed(response) == ["No taxi is agreed for Ann Able."]
     assert BookingArrangement.objects.get(booking=booking).taxi_preapproved is False
@@ -795,7 +864,7 @@ def test_arrangements_record_a_cost_the_university_paid(world: World, typed: str
     booking = attended_booking(world.university, world.coordinator, person(world, "Ann Able"))
 
     response = signed_in(world.coordinator).post(
-        arrangements_url(booking), {"action": "prepaid", "description": "Train ticket", "amount": typed}
+        arrangements_url(booking, "prepaid"), {"description": "Train ticket", "amount": typed}
     )
 
     assert (response.status_code, response["Location"]) == (302, arrangements_url(booking))
@@ -808,24 +877,24 @@ def test_arrangements_record_a_cost_the_university_paid(world: World, typed: str
 @pytest.mark.parametrize(
     ("typed", "error"),
     [
-        ("", "Please give the amount."),
+        ("", "Please enter the amount in pounds and pence, for example 24.50."),
         ("0", "The amount must be more than £0.00."),
         ("-5.00", "The amount must be more than £0.00."),
         ("12.345", "Please give the amount in pounds and pence, with at most two decimal places."),
-        ("twelve", "Please give the amount as a number of pounds, for example 24.50."),
-        ("NaN", "Please give the amount as a number of pounds, for example 24.50."),
-        ("123456789012", "That amount is too large. Please check it."),
+        ("twelve", "Please enter the amount in pounds and pence, for example 24.50."),
+        ("NaN", "Please enter the amount in pounds and pence, for example 24.50."),
+        ("123456789012", "Please check the amount: it is far more than it could be."),
     ],
 )
 def test_arrangements_refuse_a_bad_amount_next_to_the_field(world: World, typed: str, error: str) -> None:
     booking = attended_booking(world.university, world.coordinator, person(world, "Ann Able"))
 
     response = signed_in(world.coordinator).post(
-        arrangements_url(booking), {"action": "prepaid", "description": "Train ticket", "amount": typed}
+        arrangements_url(booking, "prepaid"), {"description": "Train ticket", "amount": typed}
     )
 
     assert response.status_code == 400
-    assert error_of(response, "amount") == error
+    assert (h1(response), error_of(response, "amount")) == ("Travel and costs for Ann Able", error)
     assert PrepaidCost.objects.count() == 0
 
 
@@ -833,7 +902,7 @@ def test_arrangements_ask_what_the_cost_was_for(world: World) -> None:
     booking = attended_booking(world.university, world.coordinator, person(world, "Ann Able"))
 
     response = signed_in(world.coordinator).post(
-        arrangements_url(booking), {"action": "prepaid", "description": "  ", "amount": "10.00"}
+        arrangements_url(booking, "prepaid"), {"description": "  ", "amount": "10.00"}
     )
 
     assert response.status_code == 400
@@ -846,20 +915,39 @@ def test_arrangements_of_another_universitys_booking_are_missing(world: World) -
     client = signed_in(world.coordinator)
 
     seen = client.get(arrangements_url(booking))
-    changed = client.post(arrangements_url(booking), {"action": "taxi", "taxi_preapproved": "on"})
+    taxi = client.post(arrangements_url(booking, "taxi"), {"taxi_preapproved": "on"})
+    cost = client.post(arrangements_url(booking, "prepaid"), {"description": "Train ticket", "amount": "9.00"})
 
-    assert (seen.status_code, changed.status_code, BookingArrangement.objects.count()) == (404, 404, 0)
+    assert (seen.status_code, taxi.status_code, cost.status_code) == (404, 404, 404)
+    assert (BookingArrangement.objects.count(), PrepaidCost.objects.count()) == (0, 0)
 
 
-def test_arrangements_without_a_button_change_nothing(world: World) -> None:
+def test_arrangements_page_itself_takes_no_post(world: World) -> None:
     booking = attended_booking(world.university, world.coordinator, person(world, "Ann Able"))
     BookingArrangement.objects.create(booking=booking, taxi_preapproved=True)
 
-    response = signed_in(world.coordinator).post(arrangements_url(booking), {})
+    response = signed_in(world.coordinator).post(arrangements_url(booking), {"taxi_preapproved": ""})
 
-    assert response.status_code == 400
-    assert messages_on(response) == ["Please use one of the buttons on the page."]
+    assert response.status_code == 405
     assert (BookingArrangement.objects.get(booking=booking).taxi_preapproved, PrepaidCost.objects.count()) == (True, 0)
+
+
+@pytest.mark.parametrize("form", ["taxi", "prepaid"])
+def test_arrangements_forms_are_not_for_finance(world: World, form: str) -> None:
+    booking = attended_booking(world.university, world.coordinator, person(world, "Ann Able"))
+
+    response = signed_in(world.finance).post(
+        arrangements_url(booking, form), {"taxi_preapproved": "on", "description": "Hotel", "amount": "80.00"}
+    )
+
+    assert response.status_code == 403
+    assert (BookingArrangement.objects.count(), PrepaidCost.objects.count()) == (0, 0)
+
+
+def test_arrangements_taxi_form_takes_no_get(world: World) -> None:
+    booking = attended_booking(world.university, world.coordinator, person(world, "Ann Able"))
+
+    assert signed_in(world.coordinator).get(arrangements_url(booking, "taxi")).status_code == 405
 
 
 # The links from the coordinator's session page

@@ -19,6 +19,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Membership, User
 from expenses import services
 from expenses.models import BookingArrangement, Claim, ClaimItem, PrepaidCost, RateCard, Receipt
+from expenses.rates import claim_deadline
+from expenses.selectors import claim_totals
 from expenses.services import ClaimError
 from involvement.models import ActivityLog, Notification
 from sessions_app.models import Booking, TeachingSession
@@ -144,6 +146,54 @@ def refused(call: Any, message: str, watched: Claim | None = None, /, **kwargs: 
     assert str(error.value) == message
     if watched is not None:
         assert snapshot(watched) == before
+
+
+# The form field each refusal belongs to ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"kind": "nonsense"}, "kind"),
+        ({"kind": Kind.TAXI}, "kind"),
+        ({"date": SESSION_DAY + datetime.timedelta(days=8)}, "date"),
+        ({"amount": D("-1")}, "amount"),
+        ({"amount": D("1.234")}, "amount"),
+        ({"amount": None}, "amount"),
+        ({"kind": Kind.PARKING}, "receipt"),
+        ({"kind": Kind.MILEAGE, "miles": None, "vehicle": "car"}, "miles"),
+        ({"kind": Kind.MILEAGE, "miles": D("5"), "vehicle": ""}, "vehicle"),
+        ({"kind": Kind.MILEAGE, "miles": D("5"), "vehicle": "car", "from_postcode": "LS1 4DY"}, "to_postcode"),
+        ({"kind": Kind.MILEAGE, "miles": D("5"), "vehicle": "car", "to_postcode": "LS1 4DY"}, "from_postcode"),
+    ],
+)
+def test_add_item_refusals_name_their_field(world, claim, fields, field):
+    fields = {"kind": Kind.HOME_ONLINE, "date": SESSION_DAY, "amount": D("6.50"), **fields}
+
+    with pytest.raises(ClaimError) as error:
+        services.add_item(claim=claim, actor=world.volunteer, **fields)
+
+    assert error.value.field == field
+
+
+def test_other_refusals_name_their_field_or_none(world, claim, booking):
+    def field_of(call, **kwargs):
+        with pytest.raises(ClaimError) as error:
+            call(**kwargs)
+        return error.value.field
+
+    assert [
+        field_of(services.set_fee_choice, claim=claim, actor=world.volunteer, choice="nonsense"),
+        field_of(services.set_fee_choice, claim=claim, actor=world.volunteer, choice="reduced", reduced_amount=D("99")),
+        field_of(services.add_item, claim=claim, actor=world.outsider, kind=Kind.HOME_ONLINE, date=SESSION_DAY),
+        field_of(services.reject_claim, claim=claim, actor=world.finance, reason=" "),
+        field_of(services.return_claim, claim=claim, actor=world.finance, note=""),
+        field_of(services.approve_claim, claim=claim, actor=world.finance),
+        field_of(services.add_prepaid_cost, booking=booking, actor=world.coordinator, description="", amount=D("1")),
+        field_of(
+            services.add_prepaid_cost, booking=booking, actor=world.coordinator, description="Taxi", amount=D("0")
+        ),
+    ] == ["choice", "reduced_amount", None, "reason", "note", None, "description", "amount"]
 
 
 # open_claim ----------------------------------------------------------------------------------------
@@ -295,7 +345,7 @@ def test_open_claim_without_a_rate_card_has_no_fee_and_the_default_window(world,
     claim = services.open_claim(booking=booking, actor=world.volunteer)
 
     assert (claim.fee_due, claim.fee_requested) == (D("0.00"), D("0.00"))
-    assert services.claim_deadline(booking, None) == datetime.date(2026, 1, 1)
+    assert claim_deadline(booking, None) == datetime.date(2026, 1, 1)
 
 
 # add_item ------------------------------------------------------------------------------------------
@@ -714,7 +764,7 @@ def test_claim_totals_show_prepaid_costs_without_adding_them(world, claim, booki
     other_booking = attended_on(world.university, world.coordinator, profile, SESSION_DAY)
     services.add_prepaid_cost(booking=other_booking, actor=world.coordinator, description="Taxi", amount=D("30.00"))
 
-    totals = services.claim_totals(claim)
+    totals = claim_totals(claim)
 
     assert totals == {
         "expenses": D("18.90"),
@@ -732,7 +782,7 @@ def test_claim_totals_show_prepaid_costs_without_adding_them(world, claim, booki
 def test_claim_totals_of_an_empty_claim(world, claim):
     claim = services.set_fee_choice(claim=claim, actor=world.volunteer, choice=FeeChoice.DECLINE)
 
-    assert services.claim_totals(claim) == {
+    assert claim_totals(claim) == {
         "expenses": D("0.00"),
         "fee": D("0.00"),
         "total": D("0.00"),
@@ -746,7 +796,7 @@ def test_claim_totals_with_a_reduced_fee(world, claim):
         claim=claim, actor=world.volunteer, choice=FeeChoice.REDUCED, reduced_amount=D("12.50")
     )
 
-    assert services.claim_totals(claim) == {
+    assert claim_totals(claim) == {
         "expenses": D("3.10"),
         "fee": D("12.50"),
         "total": D("15.60"),

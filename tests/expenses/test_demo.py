@@ -17,7 +17,8 @@ from expenses.demo import admissions_days
 from expenses.models import Claim, ClaimItem, FeeRate, Payment, PrepaidCost, RateCard, Receipt, ReimbursementRun
 from expenses.rates import car_miles_before, tax_year_bounds
 from expenses.receipts import sniff
-from expenses.services import EXPORT_COLUMNS, payee_reference, volunteers_claimable_bookings
+from expenses.selectors import volunteers_claimable_bookings
+from expenses.services import EXPORT_COLUMNS, payee_reference
 from sessions_app.clock import LONDON
 from sessions_app.models import Booking
 from volunteers.models import VolunteerProfile
@@ -142,8 +143,8 @@ def test_demo_run_is_completed_with_its_payments_and_export(seeded):
         ]
         for payment in payments
     ]
-    assert len(rows) == 17
-    assert sum(Decimal(row[2]) for row in rows[1:]) == Decimal("4901.81")
+    assert len(rows) == 16
+    assert sum(Decimal(row[2]) for row in rows[1:]) == Decimal("4851.81")
     assert {payment.paid_on for payment in payments} == {timezone.localtime(run.finished_at).date()}
 
 
@@ -176,7 +177,7 @@ def test_seeding_the_demo_twice_creates_no_more_expenses(seeded):
         "ClaimItem": 30,
         "Receipt": 5,
         "PrepaidCost": 1,
-        "Payment": 16,
+        "Payment": 15,
         "ReimbursementRun": 1,
     }
 
@@ -184,13 +185,13 @@ def test_seeding_the_demo_twice_creates_no_more_expenses(seeded):
 @pytest.mark.parametrize(
     ("today", "latest", "earliest"),
     [
-        (datetime.date(2026, 11, 21), datetime.date(2026, 11, 18), datetime.date(2026, 6, 21)),
-        # 41 days into the tax year: six days five days apart, from 12 April.
-        (datetime.date(2026, 5, 20), datetime.date(2026, 5, 17), datetime.date(2026, 4, 12)),
-        # Too early in the tax year: the last tax year's last day, and the weeks before it.
-        (datetime.date(2026, 4, 20), datetime.date(2026, 4, 5), datetime.date(2025, 11, 6)),
-        (datetime.date(2026, 4, 6), datetime.date(2026, 4, 3), datetime.date(2025, 11, 4)),
-        (datetime.date(2027, 4, 5), datetime.date(2027, 4, 2), datetime.date(2026, 11, 3)),
+        (datetime.date(2026, 11, 21), datetime.date(2026, 11, 17), datetime.date(2026, 6, 16)),
+        # Too early in the tax year (fewer than 60 days in): the last Tuesday of the tax year before,
+        # and the weeks before it.
+        (datetime.date(2026, 5, 20), datetime.date(2026, 3, 31), datetime.date(2025, 10, 28)),
+        (datetime.date(2026, 4, 20), datetime.date(2026, 3, 31), datetime.date(2025, 10, 28)),
+        (datetime.date(2026, 4, 6), datetime.date(2026, 3, 31), datetime.date(2025, 10, 28)),
+        (datetime.date(2027, 4, 5), datetime.date(2027, 3, 30), datetime.date(2026, 10, 27)),
     ],
 )
 def test_admissions_days_fall_in_one_tax_year_before_today(
@@ -201,7 +202,8 @@ def test_admissions_days_fall_in_one_tax_year_before_today(
     assert (last, earlier[0]) == (latest, earliest)
     assert earlier == sorted(set(earlier))
     assert tax_year_bounds(earlier[0]) == tax_year_bounds(last)
-    assert earlier[-1] <= last - datetime.timedelta(days=10)
+    assert earlier[-1] <= last - datetime.timedelta(days=14)
+    assert {day.weekday() for day in [*earlier, last]} == {1}  # Tuesdays, when Rhys and Siân are free
 
 
 def test_demo_seeded_early_in_a_tax_year_still_crosses_10000_miles(db: None, settings: object) -> None:
@@ -211,7 +213,7 @@ def test_demo_seeded_early_in_a_tax_year_still_crosses_10000_miles(db: None, set
 
     latest = Claim.objects.get(volunteer__user__email="rhys.llewellyn@example.org", status=Status.SUBMITTED)
     assert list(latest.items.order_by("pk").values_list("date", "amount")) == [
-        (datetime.date(2027, 4, 5), Decimal("280.00")),
-        (datetime.date(2027, 4, 5), Decimal("200.00")),
+        (datetime.date(2027, 3, 30), Decimal("280.00")),
+        (datetime.date(2027, 3, 30), Decimal("200.00")),
     ]
     assert by_status() == {"draft": 2, "submitted": 3, "returned": 1, "approved": 1, "rejected": 1, "paid": 8}

@@ -12,8 +12,9 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from expenses import services
+from expenses import selectors, services
 from expenses.models import Claim, Payment, ReimbursementRun
+from involvement.exports import neutralise
 from tests import factories
 from tests.conftest import World
 from tests.expenses.factories import attended_on, rate_card_for
@@ -119,7 +120,7 @@ def test_export_sums_to_what_the_claims_are_owed(world):
 
     assert (
         sum((D(row[2]) for row in rows[1:]), D("0"))
-        == sum((services.claim_totals(claim)["total"] for claim in claims), D("0"))
+        == sum((selectors.claim_totals(claim)["total"] for claim in claims), D("0"))
         == D("173.31")
     )
     assert {row[1] for row in rows[1:]} == {f"VOL-{volunteer.pk:06d}" for volunteer in volunteers}
@@ -190,7 +191,7 @@ def test_export_keeps_a_title_with_a_line_break_in_one_cell(world):
     ],
 )
 def test_neutralise_prefixes_formula_starts(cell, expected):
-    assert services.neutralise(cell) == expected
+    assert neutralise(cell) == expected
 
 
 def test_export_neutralises_a_cell_that_would_start_like_a_formula(world, monkeypatch):

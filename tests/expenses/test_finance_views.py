@@ -276,11 +276,18 @@ def test_new_rate_card_is_saved_with_its_fees(world: World) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "error"),
     [
-        ("car_rate", "-0.45", "Please enter an amount of £0.00 or more."),
-        ("bicycle_rate", "0.205", "Please give at most two decimal places (pounds and pence)."),
-        ("subsistence_cap", "fifteen", "Please enter an amount in pounds and pence, for example 0.45."),
-        ("item_ceiling", "0", "Please enter an amount of more than £0.00."),
-        ("fee_teaching", "-25", "Please enter an amount of £0.00 or more."),
+        ("car_rate", "-0.45", "The rate must be £0.00 or more."),
+        ("car_rate", "", "Please enter the rate in pounds and pence, for example 0.45."),
+        ("bicycle_rate", "0.205", "Please give the rate in pounds and pence, with at most two decimal places."),
+        (
+            "subsistence_cap",
+            "fifteen",
+            "Please enter the most for food and drink in pounds and pence, for example 15.00.",
+        ),
+        ("item_ceiling", "0", "The ceiling must be more than £0.00."),
+        ("item_ceiling", "99999999999", "Please check the ceiling: it is far more than it could be."),
+        ("fee_teaching", "-25", "The fee must be £0.00 or more."),
+        ("fee_teaching", "twenty", "Please enter the fee in pounds and pence, for example 25.00."),
         ("claim_window_months", "0", "Please enter a number of months from 1 to 24."),
         ("car_threshold_miles", "-1", "Please enter a number of miles from 0 to 100,000."),
         ("effective_from", "", "Please enter the day the rates start, for example 06/04/2027."),
@@ -343,6 +350,25 @@ def test_runs_show_the_runs_and_what_is_waiting(world: World) -> None:
     ]
 
 
+def test_runs_say_why_no_run_can_start_while_one_is_in_progress(world: World) -> None:
+    approved_claim(world, amount="6.50", fee="50.00")
+    a_run(world, status=RunStatus.RUNNING)
+
+    response = signed_in(world.finance).get(RUNS_URL)
+
+    assert texts(response, "p", class_="waiting") == ["1 approved claim, £56.50 in all."]
+    assert texts(response, "p", id=f"cannot-start-{world.university.pk}") == [
+        "A run is already in progress. Please wait for it to finish."
+    ]
+    assert find(response, "form", action=START_URL) == []
+
+
+def test_rate_cards_page_offers_a_new_card_to_those_who_set_rates(world: World) -> None:
+    response = signed_in(world.admin).get(RATE_CARDS_URL)
+
+    assert texts(response, "a", href=NEW_CARD_URL) == ["New rate card"]
+
+
 def test_runs_say_when_nothing_is_waiting(world: World) -> None:
     response = signed_in(world.finance).get(RUNS_URL)
 
@@ -358,7 +384,8 @@ def test_runs_query_count_does_not_grow(world: World, django_assert_num_queries,
         approved_claim(world, days_ago=3 + run.pk)
     client = signed_in(world.finance)
 
-    with django_assert_num_queries(10):
+    # One more than the runs and the waiting claims: whether a run is in progress anywhere.
+    with django_assert_num_queries(11):
         response = client.get(RUNS_URL)
 
     assert len(table_rows(response)) == count

@@ -422,6 +422,32 @@ def test_claim_open_refuses_a_second_claim(claim: Claim, booking: Booking, brows
     assert Claim.objects.count() == 1
 
 
+def test_claim_open_page_says_when_the_time_to_claim_has_passed(
+    world: World, card: Any, profile: VolunteerProfile, browser: Client
+) -> None:
+    booking = attended(world, profile, days_ago=100)
+
+    response = browser.get(f"/money/sessions/{booking.pk}/claim/")
+
+    assert (response.status_code, texts(response, "div", id="form-errors")) == (
+        200,
+        ["Claims for this session had to be made by 10 March 2026. Please contact the coordinator."],
+    )
+    assert texts(main(response), "button") == []
+
+
+def test_claim_page_of_a_volunteers_own_claim_offers_staff_no_changes(world: World, claim: Claim) -> None:
+    response = signed_in(world.coordinator).get(claim_url(claim))
+    added = signed_in(world.coordinator).post(
+        claim_url(claim, "items/add/"), item_post(kind="subsistence", amount="2.00"), follow=True
+    )
+
+    assert (response.status_code, find(main(response), "form")) == (200, [])
+    assert find(response, "section", id="send") == []
+    assert messages_on(added) == ["Only the volunteer, or staff entering a paper claim, can change this claim."]
+    assert item_rows(claim) == []
+
+
 def test_claim_open_for_someone_elses_booking_is_not_found(world: World, card: Any, browser: Client) -> None:
     someone_else = factories.VolunteerProfileFactory()
     booking = attended(world, someone_else)
@@ -675,7 +701,7 @@ def test_item_add_allows_a_taxi_agreed_in_advance(
         (
             {"kind": "subsistence", "amount": "99999999999"},
             "amount",
-            "Please check the amount: it is far more than a single claim could be.",
+            "Please check the amount: it is far more than it could be.",
         ),
         (
             {"kind": "subsistence", "amount": "four pounds"},
@@ -928,7 +954,12 @@ def test_fee_choice_is_saved(
         (
             {"choice": "reduced", "reduced_amount": "10.001"},
             "reduced_amount",
-            "Please give the amount in pounds and pence, with at most two decimal places.",
+            "Please give the reduced amount in pounds and pence, with at most two decimal places.",
+        ),
+        (
+            {"choice": "reduced", "reduced_amount": "twenty"},
+            "reduced_amount",
+            "Please enter the reduced amount in pounds and pence, for example 20.00.",
         ),
         ({"choice": "everything"}, "choice", "Please choose what to do with the fee."),
         ({}, "choice", "Please choose what to do with the fee."),

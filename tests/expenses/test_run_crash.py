@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from expenses import services
+from expenses import selectors, services
 from expenses.models import Claim, Payment, ReimbursementRun
 from involvement.celery import app as celery_app
 from involvement.models import Notification
@@ -192,7 +192,7 @@ def assert_0_duplicates_and_0_missing(claims: list[Claim], run: ReimbursementRun
     assert set(payments.values_list("run", flat=True)) == {run.pk}
     assert set(Claim.objects.filter(pk__in=ids).values_list("status", flat=True)) == {Claim.Status.PAID}
     assert Claim.objects.filter(pk__in=ids, paid_at__isnull=True).count() == 0
-    owed = sum((services.claim_totals(claim)["total"] for claim in claims), D("0.00"))
+    owed = sum((selectors.claim_totals(claim)["total"] for claim in claims), D("0.00"))
     assert sum(payments.values_list("amount", flat=True), D("0.00")) == owed
     assert Notification.objects.filter(
         template_key="expenses/remittance", unique_key__in=[f"remittance:{pk}" for pk in ids]

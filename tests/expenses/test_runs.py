@@ -17,7 +17,7 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from accounts.models import Organisation, User
-from expenses import services
+from expenses import selectors, services
 from expenses.models import Claim, Payment, ReimbursementRun
 from expenses.services import ClaimError
 from involvement.models import ActivityLog, Notification
@@ -108,7 +108,7 @@ def assert_each_paid_once(claims: list[Claim]) -> None:
         claim.refresh_from_db()
         assert claim.status == Status.PAID
         assert claim.paid_at is not None
-        totals = services.claim_totals(claim)
+        totals = selectors.claim_totals(claim)
         total_due += totals["total"]
         for kind, amount in (("expenses", totals["expenses"]), ("fee", totals["fee"])):
             if amount > 0:

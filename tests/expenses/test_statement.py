@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from expenses.models import Claim, Payment, ReimbursementRun
-from expenses.services import paid_by_tax_year
+from expenses.selectors import paid_by_tax_year
 from tests import factories
 from tests.conftest import World
 from tests.expenses.factories import ClaimFactory, attended_on
