@@ -28,8 +28,8 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
-    list_display = ["name", "kind", "slug"]
-    list_filter = ["kind"]
+    list_display = ["name", "kind", "slug", "takes_applications"]
+    list_filter = ["kind", "takes_applications"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
 

@@ -52,10 +52,13 @@ DEMO_ACCOUNTS: list[tuple[str, str, str | None, str | None, str]] = [
         "coordinator at University of Northbridge",
     ),
     ("coordinator.b@example.org", "Tomasz Nowak", "university_b", "coordinator", "coordinator at Southgate University"),
-    ("lead@example.org", "Zoë Adeyemi", "charity_a", "lead", "lead at Breast Cancer Voices"),
+    ("lead@example.org", "Zoë Adeyemi", "charity_a", "lead", "lead and org admin at Breast Cancer Voices"),
     ("finance@example.org", "Gareth Evans", "university_a", "finance", "finance officer at University of Northbridge"),
     ("admin@example.org", "Aisha Rahman", "university_a", "admin", "org admin at University of Northbridge"),
+    ("admin.carers@example.org", "Morag Campbell", "charity_b", "admin", "org admin at Carers' Circle"),
 ]
+# Second roles: consent wording belongs to each charity, so someone there must be its admin.
+EXTRA_ROLES: list[tuple[str, str, str]] = [("lead@example.org", "charity_a", "admin")]
 
 
 @functools.cache
@@ -98,6 +101,7 @@ def seed_accounts(today: datetime.date) -> DemoWorld:
                 "radiographers, nurses and doctors understand what good care feels like."
             ),
             contact_email="volunteers@breastcancervoices.example.org",
+            takes_applications=True,
         ),
         charity_b=Organisation.objects.create(
             name="Carers' Circle",
@@ -105,6 +109,7 @@ def seed_accounts(today: datetime.date) -> DemoWorld:
             kind=Organisation.Kind.CHARITY,
             description="Unpaid carers sharing what caring is really like with the professionals of tomorrow.",
             contact_email="hello@carerscircle.example.org",
+            takes_applications=True,
         ),
     )
     Partnership.objects.create(
@@ -126,6 +131,8 @@ def seed_accounts(today: datetime.date) -> DemoWorld:
         world.users[email] = user
         if organisation_attr and role:
             Membership.objects.create(user=user, organisation=getattr(world, organisation_attr), role=role)
+    for email, organisation_attr, role in EXTRA_ROLES:
+        Membership.objects.create(user=world.users[email], organisation=getattr(world, organisation_attr), role=role)
     return world
 
 

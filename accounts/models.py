@@ -86,6 +86,10 @@ class Organisation(TimeStampedModel):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     description = models.TextField(blank=True, help_text="Shown to people applying to this organisation's network.")
     contact_email = models.EmailField(blank=True)
+    takes_applications = models.BooleanField(
+        default=False,
+        help_text="Listed for people who would like to volunteer, with a link to this organisation's application form.",
+    )
 
     class Meta:
         ordering = ["name"]

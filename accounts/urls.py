@@ -16,5 +16,5 @@ urlpatterns = [
         views.RevokeInvitationView.as_view(),
         name="revoke_invitation",
     ),
-    path("invitations/<str:token>/", views.InvitationView.as_view(), name="invitation"),
+    path("invitations/<str:token>/", views.MemberInvitationView.as_view(), name="invitation"),
 ]

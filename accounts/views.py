@@ -22,6 +22,7 @@ from accounts.permissions import (
     has_role,
     organisations_with_role,
 )
+from accounts.selectors import networks_taking_applications
 from accounts.services import (
     AccountsError,
     accept_invitation,
@@ -43,7 +44,7 @@ class HomeView(View):
         url = home_url_for(user)
         if url:
             return redirect(url)
-        return render(request, "accounts/dashboard.html")
+        return render(request, "accounts/dashboard.html", {"networks": list(networks_taking_applications())})
 
 
 class OrganisationRoleMixin(RoleRequiredMixin):
@@ -231,7 +232,7 @@ class RevokeInvitationView(OrganisationRoleMixin, TemplateView):
         return redirect("accounts:members", slug=invitation.organisation.slug)
 
 
-class InvitationView(View):
+class MemberInvitationView(View):
     """The page an invitation email links to. Anyone may open it; accepting needs sign-in."""
 
     template_name = "accounts/invitation.html"

@@ -49,6 +49,15 @@ class Notification(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
     )
     email = models.EmailField(help_text="The address at the time the email was queued.")
+    about = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The person an email to someone else names (a volunteer, in an email to their lead), so "
+        "erasing that person's record can redact it.",
+    )
     template_key = models.CharField(max_length=100)
     context = models.JSONField(default=dict, blank=True)
     unique_key = models.CharField(max_length=200, unique=True)

@@ -45,11 +45,13 @@ def queue_notification(
     context: dict[str, Any] | None = None,
     recipient: User | None = None,
     email: str | None = None,
+    about: User | None = None,
 ) -> Notification:
     """Write the email to the outbox and queue its delivery on commit.
 
     Idempotent by ``unique_key``: queuing the same event twice returns the first row.
-    Either ``recipient`` or ``email`` names who gets it.
+    Either ``recipient`` or ``email`` names who gets it; ``about`` is the person an email to
+    someone else names (erasing that person redacts it).
     """
     address = email or (recipient.email if recipient else "")
     if not address:
@@ -58,6 +60,7 @@ def queue_notification(
         unique_key=unique_key,
         defaults={
             "recipient": recipient,
+            "about": about,
             "email": address,
             "template_key": template_key,
             "context": context or {},

@@ -270,12 +270,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "expenses.resume_unfinished_runs",
         "schedule": timedelta(minutes=10),
     },
+    # Paid and rejected claims of erased volunteers past FINANCE_RETENTION_YEARS are deleted: once a
+    # night, at a quiet hour (the retention is counted in years, so a day's delay does not matter).
+    "expenses.purge_expired_finance_records": {
+        "task": "expenses.purge_expired_finance_records",
+        "schedule": crontab(hour=3, minute=20),
+    },
 }
 
 # The outbox: a row pending for longer than this is re-queued by the sweep; after this many
 # failed attempts it is marked failed for support staff to look at in the admin.
 NOTIFICATION_SWEEP_AFTER = timedelta(minutes=2)
 NOTIFICATION_MAX_ATTEMPTS = 5
+
+# HMRC asks for six years of financial records: an erased volunteer's paid and rejected claims,
+# pseudonymised, are kept this many years after they were paid or decided, then deleted.
+FINANCE_RETENTION_YEARS = env.int("FINANCE_RETENTION_YEARS", default=6)
 
 # Security headers, on in every profile. The Content-Security-Policy allows no inline script
 # or style anywhere, so templates never use them.

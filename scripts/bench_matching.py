@@ -109,7 +109,13 @@ def build(volunteer_count: int, rng: random.Random) -> TeachingSession:
 
     purposes = {purpose.code: purpose for purpose in ensure_consent_purposes()}
     story = purposes["share-story"]
-    text = ConsentText.objects.create(purpose=story, version=1, text="I agree that my story may be shared.")
+    # Each charity words its own consent, naming itself and (when partnered) the university.
+    texts = {}
+    for index, charity in enumerate(charities):
+        texts[charity.pk] = ConsentText.objects.create(
+            purpose=story, network=charity, version=1, text="I agree that my story may be shared."
+        )
+        texts[charity.pk].organisations.set([charity, university] if index < 3 else [charity])
     owner = User.objects.create(email="bench-coordinator@example.org", name="Bench Coordinator", password=NO_PASSWORD)
 
     users = User.objects.bulk_create(
@@ -157,7 +163,11 @@ def build(volunteer_count: int, rng: random.Random) -> TeachingSession:
         if rng.random() < 0.8:
             grants.append(
                 ConsentRecord(
-                    volunteer=profile, purpose=story, text=text, action=ConsentRecord.Action.GRANTED, created_at=now
+                    volunteer=profile,
+                    purpose=story,
+                    text=texts[network.pk],
+                    action=ConsentRecord.Action.GRANTED,
+                    created_at=now,
                 )
             )
     NetworkMembership.objects.bulk_create(memberships, batch_size=BATCH)

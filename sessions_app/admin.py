@@ -1,10 +1,12 @@
-"""Support-staff admin for sessions. Bookings change state only through the services (capacity,
-overlaps, consent), so their status is read-only here; calendar tokens and check-in answers,
-which are private, are left out."""
+"""Support-staff admin for sessions. Sessions and bookings change state only through the services
+(capacity, overlaps, consent, the emails that follow), so a session's times, places and status
+and a booking's status are read-only here, and sessions are created on the site; calendar tokens
+and check-in answers, which are private, are left out."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from sessions_app.models import Booking, CalendarFeed, CheckIn, Module, Programme, SessionMessage, TeachingSession
 
@@ -38,7 +40,7 @@ class BookingInline(admin.TabularInline[Booking, TeachingSession]):
     readonly_fields = ["volunteer", "status", "invitation_expires_at", "responded_at", "hours"]
     can_delete = False
 
-    def has_add_permission(self, request: object, obj: object = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -48,8 +50,14 @@ class TeachingSessionAdmin(admin.ModelAdmin[TeachingSession]):
     list_filter = ["status", "kind", "module__programme__university"]
     search_fields = ["title", "module__code"]
     date_hierarchy = "starts_at"
-    readonly_fields = ["status"]
+    # Times, places and status change only through the services, which check that nobody is
+    # double-booked, that places never fall below those accepted, and tell the volunteers.
+    readonly_fields = ["module", "starts_at", "ends_at", "places", "status", "owner"]
     filter_horizontal = ["preferred_tags", "required_consents"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
     inlines = [BookingInline]
 
 
@@ -58,7 +66,23 @@ class BookingAdmin(admin.ModelAdmin[Booking]):
     list_display = ["session", "volunteer", "status", "responded_at"]
     list_filter = ["status"]
     search_fields = ["session__title", "volunteer__user__name"]
-    readonly_fields = ["session", "volunteer", "status", "invited_by", "responded_at", "cancelled_by", "hours"]
+    readonly_fields = [
+        "session",
+        "volunteer",
+        "status",
+        "invited_by",
+        "invitation_expires_at",
+        "invited_at",
+        "invitation_round",
+        "responded_at",
+        "cancelled_at",
+        "cancelled_by",
+        "attendance_marked_at",
+        "hours",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(SessionMessage)

@@ -29,6 +29,10 @@ class SessionsAppConfig(AppConfig):
         register_home(HomeRoute(order=30, name="coordinator-sessions", url_for=coordinator_home))
         register_home(HomeRoute(order=45, name="volunteer-sessions", url_for=volunteer_sessions_home))
         register_attachments("sessions_app/booking_confirmed", confirmation_attachments)
+        from sessions_app.personal_data import PROVIDER
+        from volunteers.data_rights import register_provider
+
+        register_provider(PROVIDER)
 
 
 def coordinator_home(user: User) -> str | None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.demo import DemoWorld
 from accounts.models import User
 from sessions_app.models import Booking, Module, Programme, TeachingSession
-from volunteers.models import ConsentPurpose, ExperienceTag, NetworkMembership, VolunteerProfile
+from volunteers.models import ConsentPurpose, ExperienceTag, NetworkMembership, VolunteerProfile, part_of_day
 
 Status = Booking.Status
 Kind = TeachingSession.Kind
@@ -37,8 +37,11 @@ class DemoSession:
     tags: tuple[str, ...] = ()
     consents: tuple[str, ...] = ("share-story",)
     online: bool = False
-    # volunteer@example.org takes the first booking listed.
+    # volunteer@example.org takes the first booking listed (she is free on Tuesdays).
     demo_volunteer_first: bool = False
+    # The day of the week it falls on (1 Tuesday, 2 Wednesday, 3 Thursday), whatever today is, so the
+    # volunteers free then, and so the whole demo, are the same on any day it is seeded.
+    weekday: int = 1
 
 
 PROGRAMMES = {
@@ -78,6 +81,7 @@ SESSIONS = [
         (Status.ATTENDED, Status.ATTENDED, Status.ATTENDED, Status.ATTENDED),
         status=TeachingSession.Status.COMPLETED,
         tags=("primary breast cancer",),
+        weekday=2,
     ),
     DemoSession(
         "history-3",
@@ -91,6 +95,7 @@ SESSIONS = [
         (Status.ATTENDED, Status.ATTENDED),
         status=TeachingSession.Status.COMPLETED,
         demanding=True,
+        weekday=3,
     ),
     DemoSession(
         "needs-attendance",
@@ -103,6 +108,7 @@ SESSIONS = [
         2,
         (Status.ACCEPTED, Status.ACCEPTED),
         tags=("radiotherapy",),
+        weekday=2,
     ),
     DemoSession(
         "every-state",
@@ -128,6 +134,7 @@ SESSIONS = [
         2,
         (Status.ACCEPTED, Status.ACCEPTED),
         consents=(),
+        weekday=3,
     ),
     DemoSession(
         "demanding",
@@ -149,12 +156,13 @@ SESSIONS = [
         "Curriculum review panel",
         Kind.CURRICULUM,
         33,
-        17,
+        15,
         2,
         3,
         (Status.INVITED, Status.INVITED),
         online=True,
         consents=(),
+        weekday=2,
     ),
     DemoSession(
         "draft",
@@ -168,13 +176,48 @@ SESSIONS = [
         (),
         status=TeachingSession.Status.DRAFT,
         consents=(),
+        weekday=3,
     ),
 ]
 
 
-def _at(days: int, hour: int) -> datetime.datetime:
+def _at(days: int, hour: int, weekday: int) -> datetime.datetime:
+    """``days`` from today at ``hour`` UK time, moved to the nearest ``weekday`` away from today
+    (later for a session to come, earlier for one in the past)."""
     day = timezone.localdate() + datetime.timedelta(days=days)
+    step = datetime.timedelta(days=-1 if days < 0 else 1)
+    while day.weekday() != weekday:
+        day += step
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def _free_for(volunteer: VolunteerProfile, session: TeachingSession, booked: list[Booking]) -> bool:
+    """Whether inviting ``volunteer`` keeps to what they told us (their weekly pattern, time away and
+    monthly limit) and to the booking rules (no second booking, no overlapping place)."""
+    day = timezone.localdate(session.starts_at)
+    if not volunteer.weekly_availability.filter(weekday=day.weekday(), part_of_day=part_of_day(session.starts_at)):
+        return False
+    if volunteer.time_away.filter(starts_on__lte=day, ends_on__gte=day).exists():
+        return False
+    holding = {Status.ACCEPTED, Status.ATTENDED}
+    mine = [booking for booking in booked if booking.volunteer_id == volunteer.pk]
+    if any(booking.session_id == session.pk for booking in mine):
+        return False
+    if any(
+        booking.status in holding
+        and booking.session.starts_at < session.ends_at
+        and booking.session.ends_at > session.starts_at
+        for booking in mine
+    ):
+        return False
+    month = (session.starts_at.year, timezone.localtime(session.starts_at).month)
+    in_month = sum(
+        1
+        for booking in mine
+        if booking.status in holding
+        and (booking.session.starts_at.year, timezone.localtime(booking.session.starts_at).month) == month
+    )
+    return volunteer.monthly_session_cap is None or in_month < volunteer.monthly_session_cap
 
 
 def seed_sessions(world: DemoWorld) -> None:
@@ -205,20 +248,31 @@ def seed_sessions(world: DemoWorld) -> None:
             memberships__network=world.charity_a, memberships__status=NetworkMembership.Status.ACTIVE
         )
         .exclude(pk=demo_volunteer.pk)
-        .with_current_grants(["share-story"])
+        # Rhys Llewellyn drives a long way and comes only to the admissions interview days
+        # (expenses.demo), whose long journeys carry him past 10,000 miles this tax year.
+        .exclude(user__email="rhys.llewellyn@example.org")
+        .with_current_grants(["share-story"], university=world.university_a)
         .order_by("user__name")
     )
     cursor = 0
+    booked: list[Booking] = []
     for spec in SESSIONS:
         session = _create_session(spec, modules[spec.module], coordinator, world)
         for index, status in enumerate(spec.bookings):
             if index == 0 and spec.demo_volunteer_first:
                 volunteer = demo_volunteer
             else:
-                volunteer = pool[cursor % len(pool)]
-                cursor += 1
-            _book(session, volunteer, status, coordinator)
-    _seed_southgate(world)
+                # The next volunteer in turn who said they are free then (the same few voices are not
+                # asked every time).
+                for step in range(len(pool)):
+                    volunteer = pool[(cursor + step) % len(pool)]
+                    if _free_for(volunteer, session, booked):
+                        cursor += step + 1
+                        break
+                else:
+                    continue
+            booked.append(_book(session, volunteer, status, coordinator))
+    _seed_southgate(world, booked)
 
 
 def _academic_year(today: datetime.date) -> str:
@@ -227,7 +281,7 @@ def _academic_year(today: datetime.date) -> str:
 
 
 def _create_session(spec: DemoSession, module: Module, owner: User, world: DemoWorld) -> TeachingSession:
-    starts_at = _at(spec.days, spec.start)
+    starts_at = _at(spec.days, spec.start, spec.weekday)
     session = TeachingSession.objects.create(
         module=module,
         title=spec.title,
@@ -260,6 +314,7 @@ def _book(session: TeachingSession, volunteer: VolunteerProfile, status: str, co
         volunteer=volunteer,
         status=status,
         invited_by=coordinator,
+        invited_at=invited_at,
         invitation_expires_at=(
             now + datetime.timedelta(days=5) if status == Status.INVITED else invited_at + datetime.timedelta(days=7)
         ),
@@ -274,7 +329,7 @@ def _book(session: TeachingSession, volunteer: VolunteerProfile, status: str, co
     return booking
 
 
-def _seed_southgate(world: DemoWorld) -> None:
+def _seed_southgate(world: DemoWorld, booked: list[Booking]) -> None:
     coordinator = world.users["coordinator.b@example.org"]
     programme = Programme.objects.create(
         university=world.university_b,
@@ -284,7 +339,7 @@ def _seed_southgate(world: DemoWorld) -> None:
         academic_year=_academic_year(timezone.localdate()),
     )
     module = Module.objects.create(programme=programme, code="MHN130", title="Recovery and lived experience")
-    starts_at = _at(16, 10)
+    starts_at = _at(16, 10, weekday=2)
     session = TeachingSession.objects.create(
         module=module,
         title="Caring for someone through a crisis",
@@ -298,8 +353,12 @@ def _seed_southgate(world: DemoWorld) -> None:
         owner=coordinator,
         status=TeachingSession.Status.OPEN,
     )
-    carers = VolunteerProfile.objects.filter(
-        memberships__network=world.charity_b, memberships__status=NetworkMembership.Status.ACTIVE
-    ).order_by("user__name")[:2]
+    carers = [
+        volunteer
+        for volunteer in VolunteerProfile.objects.filter(
+            memberships__network=world.charity_b, memberships__status=NetworkMembership.Status.ACTIVE
+        ).order_by("user__name")
+        if _free_for(volunteer, session, booked)
+    ][:2]
     for volunteer, status in zip(carers, (Status.ACCEPTED, Status.INVITED), strict=False):
         _book(session, volunteer, status, coordinator)

@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from sessions_app.models import Booking, TeachingSession
-from volunteers.models import PartOfDay, VolunteerProfile, Weekday, part_of_day
+from volunteers.models import PartOfDay, TimeAway, VolunteerProfile, Weekday, WeeklyAvailability, part_of_day
 
 SUGGESTION_LIMIT = 50
 HOLDING = [Booking.Status.ACCEPTED, Booking.Status.ATTENDED]
@@ -54,7 +54,7 @@ def candidates(
     month_start, month_end = month_bounds(session.starts_at)
     required = list(session.required_consents.values_list("code", flat=True))
     preferred = list(session.preferred_tags.values_list("pk", flat=True))
-    duration_minutes = int((session.ends_at - session.starts_at).total_seconds() // 60)
+    duration_minutes = int(session.duration.total_seconds() // 60)
 
     month_bookings = Booking.objects.filter(
         status__in=HOLDING, session__starts_at__gte=month_start, session__starts_at__lt=month_end
@@ -112,7 +112,9 @@ def candidates(
     if required:
         # As a subquery of its own: inline, PostgreSQL misjudges how many rows the latest-consent
         # lookups keep and picks nested loops that take seconds with 10,000 volunteers.
-        queryset = queryset.filter(pk__in=VolunteerProfile.objects.with_current_grants(required).values("pk"))
+        queryset = queryset.filter(
+            pk__in=VolunteerProfile.objects.with_current_grants(required, university=session.university).values("pk")
+        )
     for tag_id in tag_ids:
         queryset = queryset.filter(experience_tags=tag_id)
     if perspective:
@@ -161,6 +163,60 @@ def suggest(
     return suggestions
 
 
+def outside_what_they_said(session: TeachingSession, volunteers: list[VolunteerProfile]) -> dict[int, list[str]]:
+    """For each volunteer the session goes beyond what they told us, the reasons in words: not
+    usually free then by their weekly pattern, away that day, or at their monthly limit. The
+    availability page promises coordinators invite them only within these, unless agreed first.
+    Three queries, however many volunteers."""
+    if not volunteers:
+        return {}
+    ids = [volunteer.pk for volunteer in volunteers]
+    day = timezone.localdate(session.starts_at)
+    part = part_of_day(session.starts_at)
+    free = set(
+        WeeklyAvailability.objects.filter(volunteer_id__in=ids, weekday=day.weekday(), part_of_day=part).values_list(
+            "volunteer_id", flat=True
+        )
+    )
+    away: dict[int, TimeAway] = {
+        away.volunteer_id: away
+        for away in TimeAway.objects.filter(volunteer_id__in=ids, starts_on__lte=day, ends_on__gte=day)
+    }
+    month_start, month_end = month_bounds(session.starts_at)
+    in_month = dict(
+        Booking.objects.filter(
+            volunteer_id__in=ids,
+            status__in=HOLDING,
+            session__starts_at__gte=month_start,
+            session__starts_at__lt=month_end,
+        )
+        .exclude(session=session)
+        .order_by()
+        .values("volunteer_id")
+        .annotate(count=Count("pk"))
+        .values_list("volunteer_id", "count")
+    )
+    weekday = Weekday(day.weekday()).label
+    month = f"{timezone.localtime(session.starts_at):%B}"
+    found: dict[int, list[str]] = {}
+    for volunteer in volunteers:
+        reasons = []
+        if volunteer.pk not in free:
+            reasons.append(f"not usually free on {weekday} {PartOfDay(part).label.lower()}s")
+        if volunteer.pk in away:
+            time_away = away[volunteer.pk]
+            reasons.append(f"away from {time_away.starts_on:%-d %B} to {time_away.ends_on:%-d %B}")
+        cap = volunteer.monthly_session_cap
+        booked = in_month.get(volunteer.pk, 0)
+        if cap is not None and booked >= cap:
+            reasons.append(
+                f"already has {booked} session{'s' if booked != 1 else ''} in {month}, the most they asked for is {cap}"
+            )
+        if reasons:
+            found[volunteer.pk] = reasons
+    return found
+
+
 def why_not(session: TeachingSession, volunteer: VolunteerProfile) -> str | None:
     """Why ``volunteer`` cannot be booked into ``session`` (None when they can), for invitations."""
     if volunteer.is_erased:
@@ -171,3 +227,69 @@ def why_not(session: TeachingSession, volunteer: VolunteerProfile) -> str | None
             f"{session.university} (they may be paused or have left)."
         )
     return None
+
+
+@dataclass(frozen=True)
+class Unsuggested:
+    """A volunteer found by name who may be invited although not (or not yet) suggested."""
+
+    volunteer: VolunteerProfile
+    suggested: bool
+    outside: list[str]
+    blockers: list[str]
+
+
+SEARCH_LIMIT = 20
+
+
+def find_by_name(session: TeachingSession, name: str, *, limit: int = SEARCH_LIMIT) -> list[Unsuggested]:
+    """Active volunteers of partnered networks whose name contains ``name``, not yet invited to
+    ``session``, each with what the invitation would go beyond (``outside_what_they_said``: it
+    needs the coordinator to have agreed it with them) and what stops them taking part (another
+    accepted session at that time, a consent not given). A fixed number of queries."""
+    name = " ".join(name.split())
+    if not name:
+        return []
+    volunteers = list(
+        VolunteerProfile.objects.filter(erased_at__isnull=True)
+        .findable_by(session.university, on=timezone.localdate(session.starts_at))
+        .exclude(pk__in=Booking.objects.filter(session=session).values("volunteer_id"))
+        .filter(Q(user__name__icontains=name) | Q(preferred_name__icontains=name))
+        .select_related("user")
+        .order_by("user__name", "pk")[:limit]
+    )
+    ids = [volunteer.pk for volunteer in volunteers]
+    suggested = set(candidates(session).filter(pk__in=ids).values_list("pk", flat=True))
+    outside = outside_what_they_said(session, volunteers)
+    clashes = {
+        booking.volunteer_id: booking.session.title
+        for booking in Booking.objects.filter(volunteer_id__in=ids, status=Booking.Status.ACCEPTED)
+        .overlapping(session.starts_at, session.ends_at)
+        .select_related("session")
+    }
+    required = list(session.required_consents.values_list("code", flat=True))
+    consenting = (
+        set(
+            VolunteerProfile.objects.filter(pk__in=ids)
+            .with_current_grants(required, university=session.university)
+            .values_list("pk", flat=True)
+        )
+        if required
+        else set(ids)
+    )
+    found = []
+    for volunteer in volunteers:
+        blockers = []
+        if volunteer.pk in clashes:
+            blockers.append(f"booked into “{clashes[volunteer.pk]}” at that time")
+        if volunteer.pk not in consenting:
+            blockers.append("has not given the consent this session needs")
+        found.append(
+            Unsuggested(
+                volunteer=volunteer,
+                suggested=volunteer.pk in suggested,
+                outside=outside.get(volunteer.pk, []),
+                blockers=blockers,
+            )
+        )
+    return found

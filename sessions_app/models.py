@@ -157,8 +157,15 @@ class TeachingSession(TimeStampedModel):
         return self.module.programme.university
 
     @property
+    def duration(self) -> datetime.timedelta:
+        """How long it lasts, measured in UTC: a session from 22:00 BST to 02:00 GMT lasts 5 hours,
+        although the wall clock moves only 4 (Python subtracts two times of one time zone by their
+        wall-clock readings)."""
+        return self.ends_at.astimezone(datetime.UTC) - self.starts_at.astimezone(datetime.UTC)
+
+    @property
     def duration_hours(self) -> Decimal:
-        seconds = Decimal((self.ends_at - self.starts_at).total_seconds())
+        seconds = Decimal(self.duration.total_seconds())
         return (seconds / Decimal(3600)).quantize(Decimal("0.01"))
 
     @property
@@ -205,6 +212,10 @@ class Booking(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     invitation_expires_at = models.DateTimeField()
+    invited_at = models.DateTimeField(default=timezone.now, help_text="When the latest invitation was sent.")
+    invitation_round = models.PositiveSmallIntegerField(
+        default=1, help_text="1 for the first invitation, one more each time the coordinator invites again."
+    )
     responded_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
@@ -230,10 +241,17 @@ class Booking(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(hours__isnull=True) | Q(hours__gte=0), name="booking_hours_not_negative"
             ),
+            models.CheckConstraint(condition=Q(invitation_round__gte=1), name="booking_invitation_round_positive"),
         ]
 
     def __str__(self) -> str:
         return f"{self.volunteer} in {self.session} ({self.status})"
+
+    def event_key(self, event: str) -> str:
+        """The outbox key of an email about this booking's current invitation (``booking-confirmed``):
+        a new invitation round gives the confirmation and reminders of a new acceptance their own keys."""
+        suffix = "" if self.invitation_round == 1 else f":round:{self.invitation_round}"
+        return f"{event}:{self.pk}{suffix}"
 
 
 class SessionMessage(TimeStampedModel):

@@ -17,8 +17,9 @@ from involvement.errors import DomainError
 from involvement.links import absolute_url
 from involvement.models import Notification
 from involvement.notifications import queue_notification
+from sessions_app import permissions
 from sessions_app.clock import same_wall_time_days_before
-from sessions_app.matching import suggest, why_not
+from sessions_app.matching import outside_what_they_said, suggest, why_not
 from sessions_app.models import (
     Booking,
     CalendarFeed,
@@ -69,6 +70,82 @@ class SessionError(DomainError):
     """A rule about sessions or bookings was broken; the message is safe to show."""
 
 
+# Statuses: each changes only through its gatekeeper, along its transitions table. -------------
+
+SESSION_TRANSITIONS: dict[str, set[str]] = {
+    SessionStatus.DRAFT: {SessionStatus.OPEN, SessionStatus.CANCELLED},
+    SessionStatus.OPEN: {SessionStatus.COMPLETED, SessionStatus.CANCELLED},
+    SessionStatus.COMPLETED: set(),
+    SessionStatus.CANCELLED: set(),
+}
+BOOKING_TRANSITIONS: dict[str, set[str]] = {
+    BookingStatus.INVITED: {
+        BookingStatus.ACCEPTED,
+        BookingStatus.DECLINED,
+        BookingStatus.EXPIRED,
+        BookingStatus.CANCELLED,
+    },
+    BookingStatus.ACCEPTED: {BookingStatus.CANCELLED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW},
+    # Invited again by the coordinator (a cancelled place only on purpose: see ``reinvite``).
+    BookingStatus.DECLINED: {BookingStatus.INVITED},
+    BookingStatus.EXPIRED: {BookingStatus.INVITED},
+    BookingStatus.CANCELLED: {BookingStatus.INVITED},
+    # Attendance corrected within 30 days (``correct_attendance``).
+    BookingStatus.ATTENDED: {BookingStatus.NO_SHOW},
+    BookingStatus.NO_SHOW: {BookingStatus.ATTENDED},
+}
+
+
+def set_session_status(
+    session: TeachingSession, status: str, *, actor: User | None, action: str = "", **changes: Any
+) -> None:
+    """The one writer of ``TeachingSession.status``; the caller holds the session's row lock.
+
+    Raises SessionError for a change outside ``SESSION_TRANSITIONS``. Records ``action`` (by
+    default ``session.<status>``).
+    """
+    if status not in SESSION_TRANSITIONS[SessionStatus(session.status)]:
+        current, wanted = session.get_status_display().lower(), SessionStatus(status).label.lower()
+        raise SessionError(f"A session that is {current} cannot become {wanted}.")
+    session.status = status
+    for field, value in changes.items():
+        setattr(session, field, value)
+    session.save(update_fields=["status", *changes, "updated_at"])
+    record_activity(actor=actor, action=action or f"session.{status}", target=session, organisation=session.university)
+
+
+def set_booking_status(
+    booking: Booking,
+    status: str,
+    *,
+    actor: User | None,
+    action: str = "",
+    data: dict[str, Any] | None = None,
+    **changes: Any,
+) -> None:
+    """The one writer of ``Booking.status``; the caller holds the session's and the booking's row locks.
+
+    Raises SessionError for a change outside ``BOOKING_TRANSITIONS``. Records ``action`` (by
+    default ``booking.<status>``) with the statuses before and after.
+    """
+    previous = BookingStatus(booking.status)
+    if status not in BOOKING_TRANSITIONS[previous]:
+        raise SessionError(
+            f"A booking that is {previous.label.lower()} cannot become {BookingStatus(status).label.lower()}."
+        )
+    booking.status = status
+    for field, value in changes.items():
+        setattr(booking, field, value)
+    booking.save(update_fields=["status", *changes, "updated_at"])
+    record_activity(
+        actor=actor,
+        action=action or f"booking.{status}",
+        target=booking,
+        organisation=booking.session.university,
+        data={"from": previous.value, "to": status, **(data or {})},
+    )
+
+
 def register_attendance_hook(hook: Callable[[Booking], None]) -> None:
     """Let a later app act on each marked (or corrected) attendance, inside the same transaction."""
     if hook not in _ATTENDANCE_HOOKS:
@@ -100,7 +177,7 @@ def _where(session: TeachingSession) -> str:
     return session.venue or ("Online" if session.online_link else "To be confirmed")
 
 
-def _session_context(session: TeachingSession) -> dict[str, Any]:
+def session_context(session: TeachingSession) -> dict[str, Any]:
     return {
         "session": session.title,
         "when": _when(session),
@@ -127,7 +204,7 @@ def save_programme(
         .exclude(pk=programme.pk)
         .exists()
     ):
-        raise SessionError(f"{university} already has {programme.name} for {programme.academic_year}.")
+        raise SessionError(f"{university} already has {programme.name} for {programme.academic_year}.", field="name")
     created = programme.pk is None
     programme.save()
     record_activity(
@@ -153,7 +230,7 @@ def save_module(
     for field, value in fields.items():
         setattr(module, field, value)
     if Module.objects.filter(programme=programme, code=module.code).exclude(pk=module.pk).exists():
-        raise SessionError(f"{programme} already has a module {module.code}.")
+        raise SessionError(f"{programme} already has a module {module.code}.", field="code")
     created = module.pk is None
     module.save()
     if leads is not None:
@@ -164,7 +241,7 @@ def save_module(
             )
         )
         if any(lead.pk not in members for lead in leads):
-            raise SessionError("Module leads must be staff of the university.")
+            raise SessionError("Module leads must be staff of the university.", field="leads")
         module.leads.set(leads)
     record_activity(
         actor=actor,
@@ -180,11 +257,11 @@ def save_module(
 
 def _check_session_fields(session: TeachingSession) -> None:
     if session.ends_at <= session.starts_at:
-        raise SessionError("The session must end after it starts.")
+        raise SessionError("The session must end after it starts.", field="end_time")
     if session.places < 1:
-        raise SessionError("A session needs at least one place.")
+        raise SessionError("A session needs at least one place.", field="places")
     if not session.venue and not session.online_link:
-        raise SessionError("Please give a venue, or an online link for an online session.")
+        raise SessionError("Please give a venue, or an online link for an online session.", field="venue")
 
 
 def _check_tags(university: Organisation, tags: Iterable[ExperienceTag]) -> None:
@@ -192,7 +269,28 @@ def _check_tags(university: Organisation, tags: Iterable[ExperienceTag]) -> None
 
     networks = set(Partnership.objects.filter(university=university).values_list("network_id", flat=True))
     if any(tag.network_id not in networks for tag in tags):
-        raise SessionError("Preferred experience must come from a partner network's list.")
+        raise SessionError("Preferred experience must come from a partner network's list.", field="preferred_tags")
+
+
+def _clashes_after_move(session: TeachingSession) -> list[str]:
+    """For a session whose times are changing, each accepted volunteer's other accepted bookings
+    that the new times would overlap, in words. Locks the volunteers' rows first, as accepting
+    does, so nobody can accept an overlapping place while the move is checked."""
+    volunteer_ids = list(session.bookings.accepted().order_by("volunteer_id").values_list("volunteer_id", flat=True))
+    if not volunteer_ids:
+        return []
+    list(VolunteerProfile.objects.select_for_update().filter(pk__in=volunteer_ids).order_by("pk").values_list("pk"))
+    clashes = (
+        Booking.objects.filter(volunteer_id__in=volunteer_ids, status=BookingStatus.ACCEPTED)
+        .exclude(session=session)
+        .overlapping(session.starts_at, session.ends_at)
+        .select_related("volunteer__user", "session")
+        .order_by("volunteer__user__name", "session__starts_at")
+    )
+    return [
+        f"{clash.volunteer.display_name} is booked into “{clash.session.title}” ({_when(clash.session)})"
+        for clash in clashes
+    ]
 
 
 @transaction.atomic
@@ -205,8 +303,9 @@ def save_session(
     **fields: Any,
 ) -> TeachingSession:
     """Create a draft session or change one. Raises SessionError for a session that ends before
-    it starts, no places, fewer places than volunteers already accepted, or a change to a session
-    that is over. Accepted volunteers are told when the time or place changes."""
+    it starts, no places, fewer places than volunteers already accepted, a change to a session
+    that is over, or new times that would make an accepted volunteer's bookings overlap (naming
+    them and their other sessions). Accepted volunteers are told when the time or place changes."""
     unknown = set(fields) - SESSION_FIELDS
     if unknown:
         raise SessionError(f"Unknown session fields: {', '.join(sorted(unknown))}.")
@@ -216,8 +315,9 @@ def save_session(
         before: dict[str, Any] = {}
     else:
         session = TeachingSession.objects.select_for_update().get(pk=session.pk)
-        if session.status in {SessionStatus.COMPLETED, SessionStatus.CANCELLED}:
-            raise SessionError(f"This session is {session.get_status_display().lower()} and can no longer be changed.")
+        refusal = permissions.edit_refusal(session)
+        if refusal:
+            raise SessionError(refusal)
         before = {"starts_at": session.starts_at, "ends_at": session.ends_at, "venue": session.venue}
         for field, value in fields.items():
             setattr(session, field, value)
@@ -225,7 +325,19 @@ def save_session(
     if not created:
         held = session.bookings.holding_a_place().count()
         if session.places < held:
-            raise SessionError(f"{held} volunteers have already accepted, so the session needs at least {held} places.")
+            raise SessionError(
+                f"{held} volunteers have already accepted, so the session needs at least {held} places.",
+                field="places",
+            )
+        if (session.starts_at, session.ends_at) != (before["starts_at"], before["ends_at"]):
+            clashes = _clashes_after_move(session)
+            if clashes:
+                raise SessionError(
+                    "These new times would overlap another session for volunteers who have accepted: "
+                    + "; ".join(clashes)
+                    + ". Please talk to them before moving the session, or keep its times.",
+                    field="start_time",
+                )
     session.save()
     if preferred_tags is not None:
         tags = list(preferred_tags)
@@ -247,7 +359,7 @@ def save_session(
                 template_key="sessions_app/session_changed",
                 unique_key=f"session-changed:{session.pk}:{change.pk}:{booking.pk}",
                 recipient=booking.volunteer.user,
-                context={**_session_context(session), "name": booking.volunteer.display_name},
+                context={**session_context(session), "name": booking.volunteer.display_name},
             )
     return session
 
@@ -284,13 +396,10 @@ def copy_session(
 def open_session(*, session: TeachingSession, actor: User) -> TeachingSession:
     """Publish a draft so volunteers can be invited."""
     session = TeachingSession.objects.select_for_update().get(pk=session.pk)
-    if session.status != SessionStatus.DRAFT:
-        raise SessionError("Only a draft session can be opened.")
-    if session.starts_at <= timezone.now():
-        raise SessionError("This session has already started.")
-    session.status = SessionStatus.OPEN
-    session.save(update_fields=["status", "updated_at"])
-    record_activity(actor=actor, action="session.opened", target=session, organisation=session.university)
+    refusal = permissions.open_refusal(session)
+    if refusal:
+        raise SessionError(refusal)
+    set_session_status(session, SessionStatus.OPEN, actor=actor, action="session.opened")
     return session
 
 
@@ -298,29 +407,31 @@ def open_session(*, session: TeachingSession, actor: User) -> TeachingSession:
 def cancel_session(*, session: TeachingSession, actor: User, reason: str) -> TeachingSession:
     """Cancel a session; everyone invited or accepted is told and their bookings cancelled."""
     if not reason.strip():
-        raise SessionError("Please say why the session is cancelled: volunteers will read it.")
+        raise SessionError("Please say why the session is cancelled: volunteers will read it.", field="reason")
     session = TeachingSession.objects.select_for_update().get(pk=session.pk)
-    if session.status in {SessionStatus.COMPLETED, SessionStatus.CANCELLED}:
-        raise SessionError(f"This session is already {session.get_status_display().lower()}.")
-    session.status = SessionStatus.CANCELLED
-    session.cancelled_reason = reason.strip()
-    session.save(update_fields=["status", "cancelled_reason", "updated_at"])
+    refusal = permissions.cancel_session_refusal(session)
+    if refusal:
+        raise SessionError(refusal)
+    set_session_status(session, SessionStatus.CANCELLED, actor=actor, cancelled_reason=reason.strip())
     now = timezone.now()
-    for booking in session.bookings.filter(status__in=[BookingStatus.INVITED, BookingStatus.ACCEPTED]).select_related(
-        "volunteer__user"
-    ):
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = now
-        booking.cancelled_by = actor
-        booking.cancel_reason = reason.strip()
-        booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
+    bookings = session.bookings.filter(status__in=[BookingStatus.INVITED, BookingStatus.ACCEPTED])
+    for booking in bookings.select_for_update(of=("self",)).select_related("volunteer__user"):
+        booking.session = session
+        set_booking_status(
+            booking,
+            BookingStatus.CANCELLED,
+            actor=actor,
+            data={"by": "session_cancelled"},
+            cancelled_at=now,
+            cancelled_by=actor,
+            cancel_reason=reason.strip(),
+        )
         queue_notification(
             template_key="sessions_app/session_cancelled",
             unique_key=f"session-cancelled:{session.pk}:booking:{booking.pk}",
             recipient=booking.volunteer.user,
-            context={**_session_context(session), "name": booking.volunteer.display_name, "reason": reason.strip()},
+            context={**session_context(session), "name": booking.volunteer.display_name, "reason": reason.strip()},
         )
-    record_activity(actor=actor, action="session.cancelled", target=session, organisation=session.university)
     return session
 
 
@@ -328,11 +439,15 @@ def cancel_session(*, session: TeachingSession, actor: User, reason: str) -> Tea
 
 
 def invitation_token(booking: Booking) -> str:
-    return signing.dumps({"booking": booking.pk}, salt=INVITATION_SALT, compress=True)
+    """The signed key of the link in the latest invitation email (an earlier round's link stops working)."""
+    return signing.dumps(
+        {"booking": booking.pk, "round": booking.invitation_round}, salt=INVITATION_SALT, compress=True
+    )
 
 
 def booking_from_token(token: str) -> Booking:
-    """The booking an invitation link names. Raises SessionError when tampered with or too old."""
+    """The booking an invitation link names. Raises SessionError when tampered with, too old, or
+    replaced by a newer invitation."""
     try:
         payload = signing.loads(token, salt=INVITATION_SALT, max_age=datetime.timedelta(days=60))
     except signing.SignatureExpired as error:
@@ -346,76 +461,177 @@ def booking_from_token(token: str) -> Booking:
     )
     if booking is None:
         raise SessionError("This invitation no longer exists.")
+    if payload.get("round", 1) != booking.invitation_round:
+        raise SessionError(
+            "You have been sent a newer invitation to this session. Please use the link in the latest email."
+        )
     return booking
+
+
+def _send_invitation(booking: Booking, session: TeachingSession, actor: User, *, data: dict[str, Any]) -> None:
+    """Record the invitation of ``booking`` and queue its email, keyed by its round."""
+    record_activity(
+        actor=actor,
+        action="booking.invited",
+        target=booking,
+        organisation=session.university,
+        data={"session": session.pk, "volunteer": booking.volunteer_id, "round": booking.invitation_round, **data},
+    )
+    volunteer = booking.volunteer
+    queue_notification(
+        template_key="sessions_app/invitation",
+        unique_key=booking.event_key("invitation:booking"),
+        recipient=volunteer.user,
+        context={
+            **session_context(session),
+            "name": volunteer.display_name,
+            "kind": session.get_kind_display(),
+            "expires": f"{timezone.localtime(booking.invitation_expires_at):%A %-d %B %Y at %H:%M}",
+            "answer_url": absolute_url(reverse("sessions_app:invitation", kwargs={"token": invitation_token(booking)})),
+        },
+    )
+
+
+def _invitation_expiry(session: TeachingSession, now: datetime.datetime) -> datetime.datetime:
+    return min(now + datetime.timedelta(days=INVITATION_DAYS), session.starts_at)
+
+
+def _check_promise(
+    session: TeachingSession, volunteers: list[VolunteerProfile], *, agreed: bool
+) -> dict[int, list[str]]:
+    """What each volunteer said that the invitation goes beyond (their weekly pattern, time away,
+    monthly limit). Without ``agreed`` (the coordinator ticked that they agreed it with the
+    volunteer) any of it refuses the whole invitation, naming who and why."""
+    outside = outside_what_they_said(session, volunteers)
+    if outside and not agreed:
+        names = {volunteer.pk: volunteer.display_name for volunteer in volunteers}
+        details = "; ".join(f"{names[pk]}: {', '.join(reasons)}" for pk, reasons in outside.items())
+        raise SessionError(
+            f"This invitation goes beyond what they told us: {details}. Invite them only if you have agreed "
+            "it with them first, and tick the box to say so.",
+            field="agreed_with_volunteer",
+        )
+    return outside
 
 
 @transaction.atomic
 def invite_volunteers(
-    *, session: TeachingSession, volunteers: Iterable[VolunteerProfile], actor: User
+    *,
+    session: TeachingSession,
+    volunteers: Iterable[VolunteerProfile],
+    actor: User,
+    agreed_with_volunteer: bool = False,
 ) -> list[Booking]:
     """Invite each volunteer (emailing a signed link that works until the invitation expires).
 
-    Raises SessionError, inviting nobody, when the session is not open or has started, or when a
-    volunteer is paused, from a network not partnered with the university, or already invited.
+    Raises SessionError, inviting nobody, when the session is not open or has started, when a
+    volunteer is paused or from a network not partnered with the university, already has a
+    booking on the session (an expired or declined invitation is invited again; a cancelled place
+    only through ``reinvite``), or when the invitation goes beyond their availability, time away
+    or monthly limit and the coordinator has not ticked that they agreed it with them. Such an
+    agreed invitation is recorded in the ActivityLog with the reasons.
     """
     session = (
         TeachingSession.objects.select_for_update(of=("self",))
         .select_related("module__programme__university")
         .get(pk=session.pk)
     )
-    if session.status != SessionStatus.OPEN:
-        raise SessionError("Open the session before inviting volunteers.")
-    now = timezone.now()
-    if session.starts_at <= now:
-        raise SessionError("This session has already started.")
+    closed = permissions.invitations_closed_reason(session)
+    if closed:
+        raise SessionError(closed)
     volunteers = list(volunteers)
     if not volunteers:
-        raise SessionError("Please choose at least one volunteer to invite.")
-    already = set(
-        Booking.objects.filter(session=session, volunteer__in=volunteers).values_list("volunteer_id", flat=True)
-    )
+        raise SessionError("Please choose at least one volunteer to invite.", field="volunteers")
+    existing = {
+        booking.volunteer_id: booking
+        for booking in Booking.objects.filter(session=session, volunteer__in=volunteers)
+        .select_for_update(of=("self",))
+        .select_related("volunteer__user")
+    }
     for volunteer in volunteers:
-        if volunteer.pk in already:
-            raise SessionError(f"{volunteer.display_name} has already been invited to this session.")
         problem = why_not(session, volunteer)
         if problem:
-            raise SessionError(problem)
-    expires_at = min(now + datetime.timedelta(days=INVITATION_DAYS), session.starts_at)
+            raise SessionError(problem, field="volunteers")
+        booking = existing.get(volunteer.pk)
+        if booking is not None and booking.status == BookingStatus.CANCELLED:
+            raise SessionError(
+                f"{volunteer.display_name} cancelled their place on this session. To invite them again after "
+                "talking with them, use “Invite again” on the session page.",
+                field="volunteers",
+            )
+        if booking is not None:
+            booking.session = session
+            refusal = permissions.reinvite_refusal(booking)
+            if refusal:
+                raise SessionError(refusal, field="volunteers")
+    outside = _check_promise(session, volunteers, agreed=agreed_with_volunteer)
+    now = timezone.now()
+    expires_at = _invitation_expiry(session, now)
     bookings = []
     for volunteer in volunteers:
-        booking = Booking.objects.create(
-            session=session, volunteer=volunteer, invited_by=actor, invitation_expires_at=expires_at
-        )
+        data = {"agreed_outside": outside[volunteer.pk]} if volunteer.pk in outside else {}
+        booking = existing.get(volunteer.pk)
+        if booking is None:
+            booking = Booking.objects.create(
+                session=session, volunteer=volunteer, invited_by=actor, invitation_expires_at=expires_at, invited_at=now
+            )
+            _send_invitation(booking, session, actor, data=data)
+        else:
+            _invite_again(booking, session, actor, now=now, data=data)
         bookings.append(booking)
-        record_activity(
-            actor=actor,
-            action="booking.invited",
-            target=booking,
-            organisation=session.university,
-            data={"session": session.pk, "volunteer": volunteer.pk},
-        )
-        queue_notification(
-            template_key="sessions_app/invitation",
-            unique_key=f"invitation:booking:{booking.pk}",
-            recipient=volunteer.user,
-            context={
-                **_session_context(session),
-                "name": volunteer.display_name,
-                "kind": session.get_kind_display(),
-                "expires": f"{timezone.localtime(expires_at):%A %-d %B %Y at %H:%M}",
-                "answer_url": absolute_url(
-                    reverse("sessions_app:invitation", kwargs={"token": invitation_token(booking)})
-                ),
-            },
-        )
     return bookings
+
+
+def _invite_again(
+    booking: Booking, session: TeachingSession, actor: User, *, now: datetime.datetime, data: dict[str, Any]
+) -> None:
+    """A new round of invitation on an existing booking (the caller holds the locks and checked the rules)."""
+    if booking.status == BookingStatus.INVITED:
+        # Its time ran out before the periodic job marked it: expired first, so the history says so.
+        set_booking_status(booking, BookingStatus.EXPIRED, actor=None)
+    set_booking_status(
+        booking,
+        BookingStatus.INVITED,
+        actor=actor,
+        action="booking.reinvited",
+        invitation_round=booking.invitation_round + 1,
+        invitation_expires_at=_invitation_expiry(session, now),
+        invited_at=now,
+        invited_by=actor,
+        responded_at=None,
+        cancelled_at=None,
+        cancelled_by=None,
+        cancel_reason="",
+    )
+    _send_invitation(booking, session, actor, data=data)
+
+
+@transaction.atomic
+def reinvite(*, booking: Booking, actor: User, agreed_with_volunteer: bool = False) -> Booking:
+    """Invite a volunteer again after their invitation expired or they declined, or, on purpose,
+    after they cancelled their place (the coordinator has talked with them). Same rules as
+    ``invite_volunteers``: the volunteer must still be findable, and the time within what they
+    told us unless agreed. A new email with a new link goes; the earlier link stops working."""
+    booking, session = _lock_booking(booking)
+    if not permissions.is_coordinator_of(actor, session):
+        raise SessionError("Only a coordinator of the university can invite volunteers to this session.")
+    refusal = permissions.reinvite_refusal(booking)
+    if refusal:
+        raise SessionError(refusal)
+    problem = why_not(session, booking.volunteer)
+    if problem:
+        raise SessionError(problem)
+    outside = _check_promise(session, [booking.volunteer], agreed=agreed_with_volunteer)
+    data = {"agreed_outside": outside[booking.volunteer_id]} if outside else {}
+    _invite_again(booking, session, actor, now=timezone.now(), data=data)
+    return booking
 
 
 def _lock_booking(booking: Booking) -> tuple[Booking, TeachingSession]:
     """Lock the session row (so places are counted once at a time), then the booking."""
     session = (
         TeachingSession.objects.select_for_update(of=("self",))
-        .select_related("module__programme__university")
+        .select_related("module__programme__university", "owner")
         .get(pk=booking.session_id)
     )
     locked = Booking.objects.select_for_update(of=("self",)).select_related("volunteer__user").get(pk=booking.pk)
@@ -423,29 +639,39 @@ def _lock_booking(booking: Booking) -> tuple[Booking, TeachingSession]:
     return locked, session
 
 
+def _tell_owner(booking: Booking, session: TeachingSession, event: str) -> None:
+    """Email the session's coordinator that the volunteer answered (``accepted`` or ``declined``)."""
+    queue_notification(
+        template_key=f"sessions_app/booking_{event}_owner",
+        unique_key=booking.event_key(f"booking-{event}") + ":owner",
+        recipient=session.owner,
+        about=booking.volunteer.user,
+        context={
+            **session_context(session),
+            "volunteer": booking.volunteer.display_name,
+            "filled": session.bookings.holding_a_place().count(),
+            "places": session.places,
+            "session_url": _session_url(session),
+        },
+    )
+
+
 @transaction.atomic
 def accept_invitation(*, booking: Booking, actor: User | None) -> Booking:
     """Accept ``booking`` for its volunteer. Idempotent for an accepted booking.
 
-    Under a lock on the session row: refuses (SessionError) an expired or answered invitation, a
-    session that is not open or has started, a full session, a clash with another accepted
-    booking, a missing current consent, or a volunteer no longer active in a partnered network.
-    Emails a confirmation with an .ics file.
+    Under a lock on the session row (then the volunteer's row): refuses (SessionError) an expired
+    or answered invitation, a session that is not open or has started, a full session, a clash
+    with another accepted booking, a missing current consent, or a volunteer no longer active in a
+    partnered network. Emails a confirmation with an .ics file, and tells the coordinator.
     """
     booking, session = _lock_booking(booking)
     if booking.status == BookingStatus.ACCEPTED:
         return booking
     volunteer = VolunteerProfile.objects.select_for_update().get(pk=booking.volunteer_id)
-    now = timezone.now()
-    if booking.status not in {BookingStatus.INVITED, BookingStatus.EXPIRED}:
-        raise SessionError(f"This invitation has already been answered ({booking.get_status_display().lower()}).")
-    # Expired by the periodic job or not yet: the volunteer sees the same message either way.
-    if booking.status == BookingStatus.EXPIRED or booking.invitation_expires_at <= now:
-        raise SessionError(
-            "This invitation has expired. Please contact the coordinator if you would still like to come."
-        )
-    if session.status != SessionStatus.OPEN or session.starts_at <= now:
-        raise SessionError("This session is no longer taking bookings.")
+    refusal = permissions.answer_refusal(booking)
+    if refusal:
+        raise SessionError(refusal)
     if session.bookings.holding_a_place().count() >= session.places:
         raise SessionError("Sorry, this session is now full. Thank you for offering your time.")
     clash = (
@@ -458,43 +684,44 @@ def accept_invitation(*, booking: Booking, actor: User | None) -> Booking:
     if clash is not None:
         raise SessionError(f"You are already booked into “{clash.session.title}” at that time.")
     required = list(session.required_consents.values_list("code", flat=True))
-    if required and not VolunteerProfile.objects.filter(pk=volunteer.pk).with_current_grants(required).exists():
+    if (
+        required
+        and not VolunteerProfile.objects.filter(pk=volunteer.pk)
+        .with_current_grants(required, university=session.university)
+        .exists()
+    ):
         names = ", ".join(session.required_consents.values_list("name", flat=True))
         raise SessionError(f"This session needs your consent to: {names}. Please review your consents first.")
     problem = why_not(session, volunteer)
     if problem:
         raise SessionError(problem)
-    booking.status = BookingStatus.ACCEPTED
-    booking.responded_at = now
-    booking.save(update_fields=["status", "responded_at", "updated_at"])
-    record_activity(actor=actor, action="booking.accepted", target=booking, organisation=session.university)
+    set_booking_status(booking, BookingStatus.ACCEPTED, actor=actor, responded_at=timezone.now())
     queue_notification(
         template_key="sessions_app/booking_confirmed",
-        unique_key=f"booking-confirmed:{booking.pk}",
+        unique_key=booking.event_key("booking-confirmed"),
         recipient=volunteer.user,
         context={
-            **_session_context(session),
+            **session_context(session),
             "name": volunteer.display_name,
             "booking": booking.pk,
             "briefing": session.briefing,
             "my_sessions_url": absolute_url(reverse("sessions_app:my_sessions")),
         },
     )
+    _tell_owner(booking, session, "accepted")
     return booking
 
 
 @transaction.atomic
 def decline_invitation(*, booking: Booking, actor: User | None) -> Booking:
-    """Decline an invitation. Idempotent for a declined one."""
+    """Say no to an invitation (idempotent for a declined one). The coordinator is told."""
     booking, session = _lock_booking(booking)
     if booking.status == BookingStatus.DECLINED:
         return booking
     if booking.status != BookingStatus.INVITED:
         raise SessionError(f"This invitation has already been answered ({booking.get_status_display().lower()}).")
-    booking.status = BookingStatus.DECLINED
-    booking.responded_at = timezone.now()
-    booking.save(update_fields=["status", "responded_at", "updated_at"])
-    record_activity(actor=actor, action="booking.declined", target=booking, organisation=session.university)
+    set_booking_status(booking, BookingStatus.DECLINED, actor=actor, responded_at=timezone.now())
+    _tell_owner(booking, session, "declined")
     return booking
 
 
@@ -504,62 +731,63 @@ def expire_invitations(*, now: datetime.datetime | None = None) -> int:
     count = 0
     for booking in Booking.objects.filter(status=BookingStatus.INVITED, invitation_expires_at__lte=now):
         with transaction.atomic():
-            locked, session = _lock_booking(booking)
+            locked, _session = _lock_booking(booking)
             if locked.status == BookingStatus.INVITED and locked.invitation_expires_at <= now:
-                locked.status = BookingStatus.EXPIRED
-                locked.save(update_fields=["status", "updated_at"])
-                record_activity(actor=None, action="booking.expired", target=locked, organisation=session.university)
+                set_booking_status(locked, BookingStatus.EXPIRED, actor=None)
                 count += 1
     return count
 
 
 @transaction.atomic
 def cancel_booking(*, booking: Booking, actor: User, reason: str = "") -> Booking:
-    """Cancel an invitation or an accepted place, by the volunteer or the coordinator.
+    """Cancel an invitation or an accepted place: the volunteer their place, a coordinator of the
+    university either (``permissions.cancel_refusal``).
 
     The other side is told; when the volunteer cancels, the coordinator's email names the next
     suggestion for the place.
     """
     booking, session = _lock_booking(booking)
-    if booking.status not in {BookingStatus.INVITED, BookingStatus.ACCEPTED}:
-        raise SessionError(f"This booking cannot be cancelled: it is {booking.get_status_display().lower()}.")
-    if session.starts_at <= timezone.now():
-        raise SessionError("This session has already started; please mark attendance instead.")
+    refusal = permissions.cancel_refusal(booking, actor)
+    if refusal:
+        raise SessionError(refusal)
     by_volunteer = actor.pk == booking.volunteer.user_id
-    booking.status = BookingStatus.CANCELLED
-    booking.cancelled_at = timezone.now()
-    booking.cancelled_by = actor
-    booking.cancel_reason = reason.strip()
-    booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
-    record_activity(
+    set_booking_status(
+        booking,
+        BookingStatus.CANCELLED,
         actor=actor,
-        action="booking.cancelled",
-        target=booking,
-        organisation=session.university,
         data={"by": "volunteer" if by_volunteer else "coordinator"},
+        cancelled_at=timezone.now(),
+        cancelled_by=actor,
+        cancel_reason=reason.strip(),
     )
     if by_volunteer:
-        following = suggest(session, limit=1)
-        queue_notification(
-            template_key="sessions_app/booking_cancelled_by_volunteer",
-            unique_key=f"booking-cancelled:{booking.pk}:owner",
-            recipient=session.owner,
-            context={
-                **_session_context(session),
-                "volunteer": booking.volunteer.display_name,
-                "reason": booking.cancel_reason,
-                "next_suggestion": following[0].volunteer.display_name if following else "",
-                "matching_url": absolute_url(reverse("sessions_app:matching", kwargs={"pk": session.pk})),
-            },
-        )
+        _offer_place(booking, session, reason=booking.cancel_reason)
     else:
         queue_notification(
             template_key="sessions_app/booking_cancelled_by_coordinator",
-            unique_key=f"booking-cancelled:{booking.pk}:volunteer",
+            unique_key=booking.event_key("booking-cancelled") + ":volunteer",
             recipient=booking.volunteer.user,
-            context={**_session_context(session), "name": booking.volunteer.display_name, "reason": reason.strip()},
+            context={**session_context(session), "name": booking.volunteer.display_name, "reason": reason.strip()},
         )
     return booking
+
+
+def _offer_place(booking: Booking, session: TeachingSession, *, reason: str) -> None:
+    """Tell the coordinator a volunteer's place is free, naming the next suggestion for it."""
+    following = suggest(session, limit=1)
+    queue_notification(
+        template_key="sessions_app/booking_cancelled_by_volunteer",
+        unique_key=booking.event_key("booking-cancelled") + ":owner",
+        recipient=session.owner,
+        about=booking.volunteer.user,
+        context={
+            **session_context(session),
+            "volunteer": booking.volunteer.display_name,
+            "reason": reason,
+            "next_suggestion": following[0].volunteer.display_name if following else "",
+            "matching_url": absolute_url(reverse("sessions_app:matching", kwargs={"pk": session.pk})),
+        },
+    )
 
 
 @transaction.atomic
@@ -579,7 +807,7 @@ def message_accepted_volunteers(*, session: TeachingSession, actor: User, subjec
             unique_key=f"session-message:{message.pk}:booking:{booking.pk}",
             recipient=booking.volunteer.user,
             context={
-                **_session_context(session),
+                **session_context(session),
                 "name": booking.volunteer.display_name,
                 "subject": message.subject,
                 "body": message.body,
@@ -616,7 +844,9 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     )
     already_sent = set(
         Notification.objects.filter(
-            unique_key__in=[f"reminder:{days}d:booking:{booking.pk}" for booking in bookings for days in REMINDER_DAYS]
+            unique_key__in=[
+                booking.event_key(f"reminder:{days}d:booking") for booking in bookings for days in REMINDER_DAYS
+            ]
         ).values_list("unique_key", flat=True)
     )
     queued = 0
@@ -629,7 +859,7 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
             accepted_at = booking.responded_at or booking.created_at
             if not (due <= now < until) or due < accepted_at:
                 continue
-            key = f"reminder:{days}d:booking:{booking.pk}"
+            key = booking.event_key(f"reminder:{days}d:booking")
             if key in already_sent:
                 continue
             with transaction.atomic():
@@ -638,7 +868,7 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
                     unique_key=key,
                     recipient=booking.volunteer.user,
                     context={
-                        **_session_context(session),
+                        **session_context(session),
                         "name": booking.volunteer.display_name,
                         "days": days,
                         "briefing": session.briefing,
@@ -694,7 +924,7 @@ def send_due_check_ins(*, now: datetime.datetime | None = None) -> int:
                 unique_key=f"check-in:booking:{booking.pk}",
                 recipient=booking.volunteer.user,
                 context={
-                    **_session_context(booking.session),
+                    **session_context(booking.session),
                     "name": booking.volunteer.display_name,
                     "fine_url": absolute_url(
                         reverse("sessions_app:check_in", kwargs={"token": token, "answer": CheckIn.Answer.FINE})
@@ -742,8 +972,9 @@ def answer_check_in(*, check_in: CheckIn, answer: str) -> CheckIn:
                 template_key="sessions_app/call_requested",
                 unique_key=f"call-requested:check-in:{check_in.pk}:lead:{lead.pk}",
                 recipient=lead,
+                about=booking.volunteer.user,
                 context={
-                    **_session_context(booking.session),
+                    **session_context(booking.session),
                     "volunteer": booking.volunteer.display_name,
                     "contact": booking.volunteer.phone or booking.volunteer.user.email,
                 },
@@ -761,12 +992,18 @@ def mark_attendance(*, session: TeachingSession, actor: User, outcomes: dict[int
     ``outcomes`` maps every accepted booking's id to "attended" or "no_show". Records hours for
     those who came, completes the session and calls the attendance hooks (claims, feedback).
     """
-    session = TeachingSession.objects.select_for_update().get(pk=session.pk)
-    if session.ends_at > timezone.now():
-        raise SessionError("Attendance can be marked once the session has ended.")
-    if session.status == SessionStatus.CANCELLED:
-        raise SessionError("This session was cancelled.")
-    bookings = {booking.pk: booking for booking in session.bookings.accepted().select_for_update()}
+    session = (
+        TeachingSession.objects.select_for_update(of=("self",))
+        .select_related("module__programme__university")
+        .get(pk=session.pk)
+    )
+    refusal = permissions.attendance_refusal(session)
+    if refusal:
+        raise SessionError(refusal)
+    bookings = {
+        booking.pk: booking
+        for booking in session.bookings.accepted().select_for_update(of=("self",)).select_related("volunteer__user")
+    }
     if not bookings:
         raise SessionError("There is nobody to mark: no accepted bookings are waiting.")
     if set(outcomes) != set(bookings):
@@ -777,17 +1014,49 @@ def mark_attendance(*, session: TeachingSession, actor: User, outcomes: dict[int
     marked = []
     for booking_id, status in outcomes.items():
         booking = bookings[booking_id]
-        booking.status = status
-        booking.attendance_marked_at = now
-        booking.hours = session.duration_hours if status == BookingStatus.ATTENDED else None
-        booking.save(update_fields=["status", "attendance_marked_at", "hours", "updated_at"])
-        record_activity(actor=actor, action=f"booking.{status}", target=booking, organisation=session.university)
+        booking.session = session
+        set_booking_status(
+            booking,
+            status,
+            actor=actor,
+            attendance_marked_at=now,
+            hours=session.duration_hours if status == BookingStatus.ATTENDED else None,
+        )
         for hook in _ATTENDANCE_HOOKS:
             hook(booking)
         marked.append(booking)
-    session.status = SessionStatus.COMPLETED
-    session.save(update_fields=["status", "updated_at"])
+    if session.status == SessionStatus.OPEN:
+        set_session_status(session, SessionStatus.COMPLETED, actor=actor)
     return marked
+
+
+@transaction.atomic
+def correct_attendance(*, booking: Booking, actor: User, status: str) -> Booking:
+    """Change a marked attendance, attended ⇄ did not attend, within 30 days of the session.
+
+    Refused (SessionError) outside ``permissions.correction_refusal`` or when an app's guard
+    objects (a claim already sent, say). Recorded as ``booking.attendance_corrected``; hours
+    follow the new answer, and the attendance hooks are called again.
+    """
+    booking, session = _lock_booking(booking)
+    if not permissions.is_coordinator_of(actor, session):
+        raise SessionError("Only a coordinator of the university can correct attendance.")
+    refusal = permissions.correction_refusal(booking, status) or next(
+        (reason for guard in _CORRECTION_GUARDS if (reason := guard(booking, status))), None
+    )
+    if refusal:
+        raise SessionError(refusal, field="status")
+    set_booking_status(
+        booking,
+        status,
+        actor=actor,
+        action="booking.attendance_corrected",
+        attendance_marked_at=timezone.now(),
+        hours=session.duration_hours if status == BookingStatus.ATTENDED else None,
+    )
+    for hook in _ATTENDANCE_HOOKS:
+        hook(booking)
+    return booking
 
 
 # Calendar feeds ---------------------------------------------------------------------------------

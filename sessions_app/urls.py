@@ -19,6 +19,8 @@ urlpatterns = [
     path("sessions/<int:pk>/message/", bookings.MessageView.as_view(), name="message"),
     path("sessions/<int:pk>/attendance/", bookings.AttendanceView.as_view(), name="attendance"),
     path("bookings/<int:pk>/cancel/", bookings.BookingCancelView.as_view(), name="booking_cancel"),
+    path("bookings/<int:pk>/invite-again/", bookings.ReinviteView.as_view(), name="reinvite"),
+    path("bookings/<int:pk>/attendance/", bookings.AttendanceCorrectView.as_view(), name="attendance_correct"),
     # Coordinators: programmes and modules.
     path("programmes/", programmes.ProgrammeListView.as_view(), name="programmes"),
     path("programmes/new/", programmes.ProgrammeCreateView.as_view(), name="programme_new"),
@@ -32,7 +34,7 @@ urlpatterns = [
     path("my-sessions/<int:pk>/", volunteer.MyBookingView.as_view(), name="my_booking"),
     path("my-sessions/<int:pk>/cancel/", volunteer.MyBookingCancelView.as_view(), name="my_booking_cancel"),
     # Links from emails and calendar apps: the signed token is the key.
-    path("invitation/<str:token>/", volunteer.InvitationView.as_view(), name="invitation"),
+    path("invitation/<str:token>/", volunteer.BookingInvitationView.as_view(), name="invitation"),
     path("calendar/<str:token>.ics", volunteer.FeedView.as_view(), name="feed"),
     path("check-in/<str:token>/<str:answer>/", volunteer.CheckInView.as_view(), name="check_in"),
 ]

@@ -154,20 +154,23 @@ class OnboardingCheckFactory(factory.django.DjangoModelFactory):
 
 
 class ConsentTextFactory(factory.django.DjangoModelFactory):
-    """A version of a standard purpose's wording (``purpose`` defaults to "share-story")."""
+    """A version of a network's wording of a standard purpose (``purpose`` defaults to
+    "share-story"), numbered after that network's versions of it. It names ``organisations``
+    as relying on it, or only its network when none are given."""
 
     class Meta:
         model = ConsentText
         skip_postgeneration_save = True
 
     purpose = factory.LazyFunction(lambda: ConsentPurpose.objects.get(code="share-story"))
-    version = factory.LazyAttribute(lambda text: (text.purpose.texts.count() or 0) + 1)
+    network = factory.SubFactory(CharityFactory)
+    version = factory.LazyAttribute(lambda text: text.purpose.texts.filter(network=text.network).count() + 1)
     text = factory.Sequence(lambda n: f"I agree that my story may be shared with students (wording {n}).")
 
     @factory.post_generation
     def organisations(self, create: bool, extracted: list[Organisation] | None, **kwargs: object) -> None:
-        if create and extracted:
-            self.organisations.set(extracted)
+        if create:
+            self.organisations.set([self.network] if extracted is None else extracted)
 
 
 def applicant_ready_to_accept(membership: NetworkMembership) -> NetworkMembership:

@@ -81,9 +81,9 @@ class ConsentPurposeAdmin(admin.ModelAdmin[ConsentPurpose]):
 
 @admin.register(ConsentText)
 class ConsentTextAdmin(admin.ModelAdmin[ConsentText]):
-    list_display = ["purpose", "version", "published_at", "published_by"]
-    list_filter = ["purpose"]
-    readonly_fields = ["purpose", "version", "text", "organisations", "published_at", "published_by"]
+    list_display = ["purpose", "network", "version", "published_at", "published_by"]
+    list_filter = ["purpose", "network"]
+    readonly_fields = ["purpose", "network", "version", "text", "organisations", "published_at", "published_by"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # new versions are published through the consent wording pages

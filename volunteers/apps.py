@@ -31,6 +31,10 @@ class VolunteersConfig(AppConfig):
         register_home(HomeRoute(order=10, name="volunteer-consent-review", url_for=consent_review_home))
         register_home(HomeRoute(order=20, name="lead-network", url_for=lead_home))
         register_home(HomeRoute(order=50, name="volunteer", url_for=volunteer_home))
+        from volunteers.data_rights import register_provider
+        from volunteers.personal_data import PROVIDER
+
+        register_provider(PROVIDER)
 
 
 def is_volunteer(user: User) -> bool:

@@ -4,9 +4,13 @@
 volunteer Siân O'Brien with a full profile, 18 more active, one paused during treatment with a
 return date, and three applicants waiting for the lead (one ready to accept). Carers' Circle has
 19: 17 active, one who has left and one applicant. Dafydd ap Gwilym belongs to both networks.
-Consent wording has a version 1 for every purpose and a version 2 of "Share my story with
+Each charity words its own consents, naming only itself and the university it is partnered with
+(Breast Cancer Voices and Northbridge; Carers' Circle and Southgate), published by its own admin
+(Zoë Adeyemi is Breast Cancer Voices' admin too; Morag Campbell, admin.carers@example.org, is
+Carers' Circle's). Each has a version 1 for every purpose and a version 2 of "Share my story with
 students", so some volunteers' grants are on the old wording and they are asked again when they
 next sign in; some have withdrawn a consent; a few gave theirs on paper, recorded by the lead.
+Dafydd answers each of his two networks separately.
 
 Deterministic (``random.Random(2026)`` and fixed lists), dated relative to today, and quick:
 one password hash for every account and bulk inserts where the rows are many. Demo only.
@@ -35,6 +39,7 @@ from volunteers.models import (
     VolunteerProfile,
     WeeklyAvailability,
 )
+from volunteers.permissions import consent_relying_choices
 from volunteers.services import ensure_consent_purposes
 
 Status = NetworkMembership.Status
@@ -248,7 +253,14 @@ SUPPORT_CONTACTS = [
     ("My friend Sam", "sam@example.org"),
     ("My daughter", "07700 900733"),
 ]
+# Rhys drives a long way to Northbridge's admissions interview days (see expenses.demo).
+ADMISSIONS_REGULAR = "rhys.llewellyn@example.org"
 DIETARY_NEEDS = ["", "", "", "Vegetarian", "Gluten free", "Halal", "Soft food, please"]
+
+
+def _in_words(names: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def seed_volunteers(world: DemoWorld) -> None:
@@ -267,8 +279,9 @@ class Seeder:
         self.rng = random.Random(2026)  # noqa: S311 -- repeatable demo data, nothing secret
         self.today = timezone.localdate()
         self.lead = world.users["lead@example.org"]
-        self.admin = world.users["admin@example.org"]
         self.networks = {A: world.charity_a, B: world.charity_b}
+        # Who publishes each charity's wording: an admin of that charity.
+        self.publishers = {A: self.lead, B: world.users["admin.carers@example.org"]}
         self.slots: list[WeeklyAvailability] = []
         self.volunteers_seen = 0
         self.records: list[ConsentRecord] = []
@@ -301,39 +314,53 @@ class Seeder:
 
     # Consent wording and experience lists -----------------------------------------------------
 
-    def seed_consent_texts(self) -> dict[str, ConsentText]:
-        """Version 1 of every purpose, and version 2 of "share-story". Returns the current texts by code."""
+    def seed_consent_texts(self) -> dict[str, dict[str, ConsentText]]:
+        """For each charity, version 1 of every purpose and version 2 of "share-story", naming the
+        charity and its partner university only. Returns each charity's current texts by code."""
         purposes = {purpose.code: purpose for purpose in ensure_consent_purposes()}
-        universities = [self.world.university_a, self.world.university_b]
-        charities = [self.world.charity_a, self.world.charity_b]
-        names = {
-            "universities": " and ".join(org.name for org in universities),
-            "charities": " and ".join(org.name for org in charities),
-            "everyone": ", ".join(org.name for org in [*universities, *charities[:1]]) + f" and {charities[1].name}",
-        }
-        current = {}
-        for code, wording in V1_WORDING.items():
-            organisations = universities if PURPOSE_ORGANISATIONS[code] == "universities" else universities + charities
-            current[code] = self.publish(purposes[code], 1, wording.format(**names), organisations, VERSION_1_DAYS_AGO)
-        self.share_story_v1 = current["share-story"]
-        current["share-story"] = self.publish(
-            purposes["share-story"],
-            2,
-            SHARE_STORY_V2.format(**names),
-            universities + charities,
-            SHARE_STORY_V2_DAYS_AGO,
-        )
+        current: dict[str, dict[str, ConsentText]] = {}
+        self.share_story_v1: dict[str, ConsentText] = {}
+        for key, network in self.networks.items():
+            partners = list(consent_relying_choices(network).exclude(pk=network.pk).order_by("name"))
+            names = {
+                "universities": _in_words([org.name for org in partners]),
+                "charities": network.name,
+                "everyone": _in_words([org.name for org in [*partners, network]]),
+            }
+            texts = {}
+            for code, wording in V1_WORDING.items():
+                organisations = partners if PURPOSE_ORGANISATIONS[code] == "universities" else [network, *partners]
+                texts[code] = self.publish(
+                    key, purposes[code], 1, wording.format(**names), organisations, VERSION_1_DAYS_AGO
+                )
+            self.share_story_v1[key] = texts["share-story"]
+            texts["share-story"] = self.publish(
+                key,
+                purposes["share-story"],
+                2,
+                SHARE_STORY_V2.format(**names),
+                [network, *partners],
+                SHARE_STORY_V2_DAYS_AGO,
+            )
+            current[key] = texts
         return current
 
     def publish(
-        self, purpose: ConsentPurpose, version: int, wording: str, organisations: list[Organisation], days_ago: int
+        self,
+        network: str,
+        purpose: ConsentPurpose,
+        version: int,
+        wording: str,
+        organisations: list[Organisation],
+        days_ago: int,
     ) -> ConsentText:
         text = ConsentText.objects.create(
             purpose=purpose,
+            network=self.networks[network],
             version=version,
             text=wording,
             published_at=self.moment(days_ago, hour=9),
-            published_by=self.admin,
+            published_by=self.publishers[network],
         )
         text.organisations.set(organisations)
         return text
@@ -414,9 +441,9 @@ class Seeder:
             )
         )
         for code in ("health-information", "quotes-teaching", "share-with-charity", "photographs"):
-            self.grant(profile, code, days_ago=399)
-        self.grant(profile, "share-story", days_ago=399, text=self.share_story_v1)
-        self.grant(profile, "share-story", days_ago=SHARE_STORY_V2_DAYS_AGO - 3)
+            self.grant(profile, A, code, days_ago=399)
+        self.grant(profile, A, "share-story", days_ago=399, text=self.share_story_v1[A])
+        self.grant(profile, A, "share-story", days_ago=SHARE_STORY_V2_DAYS_AGO - 3)
         TimeAway.objects.create(
             volunteer=profile,
             starts_on=self.today + datetime.timedelta(days=30),
@@ -450,9 +477,24 @@ class Seeder:
         if spec.email in DBS_CHECKED:
             self.add_dbs_check(membership, expiring=spec.email == DBS_EXPIRING_SOON)
         self.add_availability(profile)
-        self.add_consents(profile, index, spec, joined_days_ago)
+        if spec.email == ADMISSIONS_REGULAR:
+            # He comes to every admissions interview day, on Tuesday mornings, however many a month.
+            if not any(
+                slot.volunteer is profile and (slot.weekday, slot.part_of_day) == (1, PartOfDay.MORNING)
+                for slot in self.slots
+            ):
+                self.slots.append(WeeklyAvailability(volunteer=profile, weekday=1, part_of_day=PartOfDay.MORNING))
+            VolunteerProfile.objects.filter(pk=profile.pk).update(monthly_session_cap=None)
+        self.add_consents(profile, index, spec, spec.network, joined_days_ago, self.rng)
+        if spec.email == IN_BOTH:
+            # His answers to his second network, given when he joined it. Its own random numbers,
+            # so everyone else's demo data stays as it was.
+            rng = random.Random(2027)  # noqa: S311 -- repeatable demo data, nothing secret
+            self.add_consents(profile, index, spec, B, joined_days_ago - 30, rng)
         if index % 9 == 4:
-            start = self.today + datetime.timedelta(days=rng.randint(5, 40))
+            # Away after the sessions the demo invites people to, so who is invited is the same
+            # whatever day the demo is seeded.
+            start = self.today + datetime.timedelta(days=rng.randint(40, 45))
             TimeAway.objects.create(
                 volunteer=profile,
                 starts_on=start,
@@ -602,6 +644,7 @@ class Seeder:
     def grant(
         self,
         profile: VolunteerProfile,
+        network: str,
         code: str,
         *,
         days_ago: int,
@@ -609,7 +652,7 @@ class Seeder:
         action: str = Action.GRANTED,
         method: str = Method.ONLINE,
     ) -> None:
-        text = text or self.texts[code]
+        text = text or self.texts[network][code]
         self.records.append(
             ConsentRecord(
                 volunteer=profile,
@@ -623,15 +666,25 @@ class Seeder:
             )
         )
 
-    def add_consents(self, profile: VolunteerProfile, index: int, spec: DemoVolunteer, joined_days_ago: int) -> None:
-        """Most agree to most purposes; some are on the old "share-story" wording, some withdrew.
+    def add_consents(
+        self,
+        profile: VolunteerProfile,
+        index: int,
+        spec: DemoVolunteer,
+        network: str,
+        joined_days_ago: int,
+        rng: random.Random,
+    ) -> None:
+        """Their answers to ``network``'s wording. Most agree to most purposes; some are on the
+        old "share-story" wording, some withdrew.
 
         Someone who left withdrew everything when they left, 20 days ago.
         """
         granted_on = joined_days_ago - 1
         left = spec.status == Status.LEFT
+        texts = self.texts[network]
         # Paper consent, recorded by the lead, for a few people who prefer it (the lead's network only).
-        method = Method.PAPER if spec.network == A and index % 8 == 2 else Method.ONLINE
+        method = Method.PAPER if network == A and index % 8 == 2 else Method.ONLINE
         wanted = [
             ("health-information", index % 7 != 3),
             ("recording", index % 2 == 0),
@@ -644,16 +697,17 @@ class Seeder:
         agreed: dict[str, ConsentText] = {}
         for code, agrees in wanted:
             if agrees:
-                self.grant(profile, code, days_ago=granted_on, method=method)
-                agreed[code] = self.texts[code]
+                self.grant(profile, network, code, days_ago=granted_on, method=method)
+                agreed[code] = texts[code]
         if index % 6 != 5:
             # Everyone who agreed to share their story did so on version 1; most have since agreed
             # to version 2, the rest are asked again when they next sign in.
-            self.grant(profile, "share-story", days_ago=granted_on, text=self.share_story_v1, method=method)
-            agreed["share-story"] = self.share_story_v1
+            v1 = self.share_story_v1[network]
+            self.grant(profile, network, "share-story", days_ago=granted_on, text=v1, method=method)
+            agreed["share-story"] = v1
             if index % 4 != 1 and not left:
-                self.grant(profile, "share-story", days_ago=self.rng.randint(1, SHARE_STORY_V2_DAYS_AGO - 1))
-                agreed["share-story"] = self.texts["share-story"]
+                self.grant(profile, network, "share-story", days_ago=rng.randint(1, SHARE_STORY_V2_DAYS_AGO - 1))
+                agreed["share-story"] = texts["share-story"]
         withdrawn = list(agreed) if left else list(agreed)[:1] if index % 5 == 3 else []
         for code in withdrawn:
-            self.grant(profile, code, days_ago=20, text=agreed[code], action=Action.WITHDRAWN)
+            self.grant(profile, network, code, days_ago=20, text=agreed[code], action=Action.WITHDRAWN)

@@ -14,7 +14,7 @@ from typing import Self
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Organisation, Partnership
@@ -96,21 +96,19 @@ class VolunteerProfileQuerySet(models.QuerySet["VolunteerProfile"]):
             )
         return queryset
 
-    def with_current_grants(self, purpose_codes: Iterable[str]) -> Self:
-        """Volunteers holding a current grant (latest record a grant of the current text) of every purpose."""
+    def with_current_grants(self, purpose_codes: Iterable[str], *, university: Organisation | int) -> Self:
+        """Volunteers who, for every purpose in ``purpose_codes``, hold a current grant
+        (``ConsentRecordQuerySet.current_grants``) from some network whose current text names
+        ``university`` among the organisations relying on it: consent covers only those named."""
         queryset = self
         for code in purpose_codes:
-            latest = ConsentRecord.objects.filter(volunteer=OuterRef("pk"), purpose__code=code).order_by(
-                "-created_at", "-pk"
+            holders = (
+                ConsentRecord.objects.current_grants()
+                .filter(purpose__code=code, text__organisations=university)
+                .order_by()
+                .values("volunteer_id")
             )
-            current_text = ConsentText.objects.filter(purpose__code=code).order_by("-version").values("pk")[:1]
-            alias = f"_latest_{code}"
-            queryset = queryset.alias(
-                **{
-                    f"{alias}_action": Subquery(latest.values("action")[:1]),
-                    f"{alias}_text": Subquery(latest.values("text_id")[:1]),
-                }
-            ).filter(**{f"{alias}_action": ConsentRecord.Action.GRANTED, f"{alias}_text": Subquery(current_text)})
+            queryset = queryset.filter(pk__in=holders)
         return queryset
 
 
@@ -272,6 +270,11 @@ class VolunteerProfile(TimeStampedModel):
 class NetworkMembershipQuerySet(models.QuerySet["NetworkMembership"]):
     def active(self) -> Self:
         return self.filter(status=NetworkMembership.Status.ACTIVE)
+
+    def belonging(self) -> Self:
+        """Memberships of people who still belong: applicants, active and paused volunteers."""
+        Status = NetworkMembership.Status
+        return self.filter(status__in=[Status.APPLICANT, Status.ACTIVE, Status.PAUSED])
 
     def for_lead(self, user: models.Model) -> Self:
         """Memberships in the networks where ``user`` is a lead."""
@@ -435,10 +438,29 @@ class ConsentPurpose(models.Model):
         return self.name
 
 
+class ConsentTextQuerySet(models.QuerySet["ConsentText"]):
+    def current(self) -> Self:
+        """Each network's newest version of each purpose's wording."""
+        return self.exclude(Exists(_newer_version(purpose=OuterRef("purpose"), network=OuterRef("network"))))
+
+
+def _newer_version(
+    *, purpose: OuterRef, network: OuterRef, than: OuterRef | None = None
+) -> models.QuerySet[ConsentText]:
+    """Texts of ``purpose`` and ``network`` with a higher version (than the outer row's by default)."""
+    return ConsentText.objects.filter(purpose=purpose, network=network, version__gt=than or OuterRef("version"))
+
+
 class ConsentText(models.Model):
-    """One version of a purpose's wording, naming every organisation that relies on it."""
+    """One version of a purpose's wording, owned by the network whose volunteers give it.
+
+    Versions are numbered per (purpose, network): each network words its own consents, only its
+    admins publish a version (``services.publish_consent_text``), and a version names the
+    organisations relying on it, chosen from the network itself and its partners.
+    """
 
     purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="texts")
+    network = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="owned_consent_texts")
     version = models.PositiveSmallIntegerField()
     text = models.TextField()
     organisations = models.ManyToManyField(Organisation, related_name="consent_texts")
@@ -447,24 +469,45 @@ class ConsentText(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = ConsentTextQuerySet.as_manager()
+
     class Meta:
         ordering = ["purpose__order", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["purpose", "version"], name="consent_text_version_unique"),
+            models.UniqueConstraint(
+                fields=["purpose", "network", "version"], name="consent_text_version_unique_per_network"
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="consent_text_version_positive"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.purpose} (version {self.version})"
+        return f"{self.purpose} (version {self.version}, {self.network})"
 
 
 class ConsentRecordQuerySet(models.QuerySet["ConsentRecord"]):
-    def latest_per_purpose(self) -> Self:
-        """Each volunteer's most recent record for each purpose (their current answer)."""
-        newer = ConsentRecord.objects.filter(volunteer=OuterRef("volunteer"), purpose=OuterRef("purpose")).filter(
-            Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-        )
+    def latest_answers(self) -> Self:
+        """Each volunteer's most recent record for each purpose of each network (their current
+        answer to that network); a later row of the same instant wins."""
+        newer = ConsentRecord.objects.filter(
+            volunteer=OuterRef("volunteer"), purpose=OuterRef("purpose"), text__network=OuterRef("text__network")
+        ).filter(Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")))
         return self.exclude(Exists(newer))
+
+    def current_grants(self) -> Self:
+        """Current grants: a volunteer's latest record for a (purpose, network) that is a grant of
+        that network's newest text of the purpose. In SQL, whatever the number of rows."""
+        return self.latest_answers().filter(action=ConsentRecord.Action.GRANTED).exclude(Exists(self._newer_text()))
+
+    def outdated_grants(self) -> Self:
+        """Latest answers that are grants of wording its network has since replaced: the
+        volunteer is asked again."""
+        return self.latest_answers().filter(action=ConsentRecord.Action.GRANTED).filter(Exists(self._newer_text()))
+
+    @staticmethod
+    def _newer_text() -> models.QuerySet[ConsentText]:
+        return _newer_version(
+            purpose=OuterRef("purpose"), network=OuterRef("text__network"), than=OuterRef("text__version")
+        )
 
 
 class ConsentRecord(models.Model):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Membership, Organisation, Partnership
 from accounts.permissions import organisations_with_role
@@ -23,6 +23,23 @@ ADMIN = Membership.Role.ADMIN
 def lead_networks(user: User) -> QuerySet[Organisation]:
     """The networks this user leads."""
     return Organisation.objects.filter(pk__in=organisations_with_role(user, [LEAD]))
+
+
+def administered_organisations(user: User) -> QuerySet[Organisation]:
+    """The organisations where this user is an org admin."""
+    return Organisation.objects.filter(pk__in=organisations_with_role(user, [ADMIN]))
+
+
+def can_publish_consent_text(user: User, network: Organisation) -> bool:
+    """Consent wording belongs to the network whose volunteers give it: only its admins publish it."""
+    return network.pk in organisations_with_role(user, [ADMIN])
+
+
+def consent_relying_choices(network: Organisation) -> QuerySet[Organisation]:
+    """The organisations a version of ``network``'s consent wording may name as relying on it:
+    the network itself and the universities in an active partnership with it."""
+    partners = Partnership.objects.active().filter(network=network).values("university_id")
+    return Organisation.objects.filter(Q(pk=network.pk) | Q(pk__in=partners))
 
 
 def memberships_led_by(user: User) -> QuerySet[NetworkMembership]:

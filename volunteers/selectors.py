@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -23,16 +24,17 @@ from volunteers.services import CHECK_EXPIRY_WARNING_DAYS
 
 @dataclass(frozen=True)
 class ConsentState:
-    """One purpose as the volunteer sees it on their consent page."""
+    """One purpose of one network as the volunteer (or that network's lead) sees it."""
 
     purpose: ConsentPurpose
+    network: Organisation
     current_text: ConsentText | None
     latest: ConsentRecord | None
     history: list[ConsentRecord]
 
     @property
     def is_granted(self) -> bool:
-        """Given, on the current wording."""
+        """Given, on the network's current wording."""
         return (
             self.latest is not None
             and self.latest.action == ConsentRecord.Action.GRANTED
@@ -51,62 +53,142 @@ class ConsentState:
         )
 
 
-def consent_states(profile: VolunteerProfile) -> list[ConsentState]:
-    """Every purpose that has wording, with its current text, the volunteer's answer and history.
+@dataclass(frozen=True)
+class NetworkConsents:
+    """One network's wording, and the volunteer's answers to it."""
 
-    A fixed number of queries whatever the number of purposes or records.
+    network: Organisation
+    states: list[ConsentState]
+
+
+def network_consents(profile: VolunteerProfile, networks: Iterable[Organisation]) -> list[NetworkConsents]:
+    """For each of ``networks``, every purpose it has worded, in order, with its current text
+    (the organisations it names prefetched), the volunteer's answer to that network and their
+    history of answers to it, newest first. Three queries, whatever the number of networks,
+    purposes or records. Nothing of any other network is read.
     """
-    purposes = list(
-        ConsentPurpose.objects.filter(texts__isnull=False)
-        .distinct()
-        .prefetch_related(
-            Prefetch(
-                "texts",
-                queryset=ConsentText.objects.order_by("-version").prefetch_related("organisations"),
-                to_attr="versions",
-            )
-        )
-        .order_by("order")
+    networks = list(networks)
+    texts = list(
+        ConsentText.objects.filter(network__in=networks)
+        .current()
+        .select_related("purpose")
+        .prefetch_related("organisations")
+        .order_by("purpose__order", "purpose__name")
     )
     records = list(
-        ConsentRecord.objects.filter(volunteer=profile)
+        ConsentRecord.objects.filter(volunteer=profile, text__network__in=networks)
         .select_related("text", "recorded_by")
         .order_by("-created_at", "-pk")
     )
-    states = []
-    for purpose in purposes:
-        history = [record for record in records if record.purpose_id == purpose.pk]
-        states.append(
-            ConsentState(
-                purpose=purpose,
-                current_text=purpose.versions[0] if purpose.versions else None,
-                latest=history[0] if history else None,
-                history=history,
+    sections = []
+    for network in networks:
+        states = []
+        for text in texts:
+            if text.network_id != network.pk:
+                continue
+            history = [
+                record
+                for record in records
+                if record.purpose_id == text.purpose_id and record.text.network_id == network.pk
+            ]
+            states.append(
+                ConsentState(
+                    purpose=text.purpose,
+                    network=network,
+                    current_text=text,
+                    latest=history[0] if history else None,
+                    history=history,
+                )
             )
-        )
-    return states
+        sections.append(NetworkConsents(network=network, states=states))
+    return sections
+
+
+def consent_states(profile: VolunteerProfile, network: Organisation) -> list[ConsentState]:
+    """``network``'s purposes as they stand for ``profile`` (a lead's pages: their network only)."""
+    [section] = network_consents(profile, [network])
+    return section.states
+
+
+def my_consents(profile: VolunteerProfile) -> list[NetworkConsents]:
+    """The volunteer's consent page: a section for each network they belong to (applicant, active
+    or paused), by name. Four queries."""
+    networks = Organisation.objects.filter(pk__in=profile.memberships.belonging().values("network_id"))
+    return network_consents(profile, networks.order_by("name", "pk"))
 
 
 def needs_consent_review(profile: VolunteerProfile) -> bool:
-    """Whether a grant the volunteer holds was given on wording that has since changed."""
-    return any(state.needs_renewal for state in consent_states(profile))
+    """Whether a grant the volunteer holds, in any network they belong to, was given on wording
+    that network has since changed. One query."""
+    return (
+        ConsentRecord.objects.outdated_grants()
+        .filter(volunteer=profile, text__network__in=profile.memberships.belonging().values("network_id"))
+        .exists()
+    )
 
 
-def current_grant_counts() -> dict[int, int]:
-    """How many volunteers (not erased) hold a current grant of each purpose, by purpose id.
-
-    A current grant is a volunteer's latest record for the purpose, a grant of its newest wording.
-    One query, whatever the number of purposes or volunteers.
+def current_grant_counts(network: Organisation) -> dict[int, int]:
+    """How many of ``network``'s volunteers (applicants, active or paused; not erased) hold a
+    current grant of each purpose of its wording, by purpose id. One query.
     """
-    newest = ConsentText.objects.filter(purpose=OuterRef("purpose")).order_by("-version").values("pk")[:1]
+    members = NetworkMembership.objects.filter(network=network).belonging().values("volunteer_id")
     rows = (
-        ConsentRecord.objects.latest_per_purpose()
-        .filter(action=ConsentRecord.Action.GRANTED, volunteer__erased_at__isnull=True, text=Subquery(newest))
+        ConsentRecord.objects.current_grants()
+        .filter(text__network=network, volunteer__erased_at__isnull=True, volunteer__in=members)
         .order_by()
         .values("purpose")
         .annotate(volunteers=Count("volunteer", distinct=True))
     )
     return {row["purpose"]: row["volunteers"] for row in rows}
+
+
+def current_wording(network: Organisation) -> list[ConsentText]:
+    """``network``'s current text of each purpose it has worded, in order, with the organisations
+    each names: two queries."""
+    return list(
+        ConsentText.objects.filter(network=network)
+        .current()
+        .select_related("purpose")
+        .prefetch_related("organisations")
+        .order_by("purpose__order", "purpose__name")
+    )
+
+
+@dataclass(frozen=True)
+class WordingRow:
+    """One purpose on an org admin's list: its organisation's current wording and how many of
+    its volunteers currently agree to it."""
+
+    purpose: ConsentPurpose
+    current: ConsentText | None
+    grants: int
+
+
+@dataclass(frozen=True)
+class NetworkWording:
+    network: Organisation
+    rows: list[WordingRow]
+
+
+def wording_overview(networks: Iterable[Organisation]) -> list[NetworkWording]:
+    """For each of ``networks`` (the organisations an admin administers), every purpose with
+    that organisation's current wording and its current grant count. Three queries, then one
+    per organisation for its counts."""
+    networks = list(networks)
+    purposes = list(ConsentPurpose.objects.order_by("order", "name"))
+    current = {
+        (text.network_id, text.purpose_id): text
+        for text in ConsentText.objects.filter(network__in=networks).current().prefetch_related("organisations")
+    }
+    overview = []
+    for network in networks:
+        counts = current_grant_counts(network)
+        rows = [
+            WordingRow(purpose=purpose, current=current.get((network.pk, purpose.pk)), grants=counts.get(purpose.pk, 0))
+            for purpose in purposes
+        ]
+        overview.append(NetworkWording(network=network, rows=rows))
+    return overview
 
 
 @dataclass(frozen=True)

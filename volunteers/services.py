@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,8 +17,9 @@ from accounts.models import Membership, Organisation, User
 from involvement.activity import record_activity
 from involvement.errors import DomainError
 from involvement.links import absolute_url
-from involvement.models import Notification
+from involvement.models import ActivityLog, Notification
 from involvement.notifications import queue_notification
+from volunteers import data_rights
 from volunteers.models import (
     ConsentPurpose,
     ConsentRecord,
@@ -31,6 +32,7 @@ from volunteers.models import (
     VolunteerProfile,
     WeeklyAvailability,
 )
+from volunteers.permissions import can_publish_consent_text, consent_relying_choices
 
 Status = NetworkMembership.Status
 
@@ -94,6 +96,23 @@ class VolunteerError(DomainError):
     """A rule about volunteers was broken; the message is safe to show."""
 
 
+def missing_contact_details(*, channel: str, phone: str, postal_address: str) -> dict[str, str]:
+    """What is missing to contact someone the way they chose, by form field: a phone number for a
+    call or a text, an address for post."""
+    missing = {}
+    if channel in {VolunteerProfile.ContactChannel.PHONE, VolunteerProfile.ContactChannel.SMS} and not phone.strip():
+        missing["phone"] = "Please give a phone number so we can call you or send you a text."
+    if channel == VolunteerProfile.ContactChannel.POST and not postal_address.strip():
+        missing["postal_address"] = "Please give your postal address so we can write to you."
+    return missing
+
+
+def _check_contact_details(*, channel: str, phone: str, postal_address: str) -> None:
+    missing = missing_contact_details(channel=channel, phone=phone, postal_address=postal_address)
+    for field, message in missing.items():
+        raise VolunteerError(message, field=field)
+
+
 def ensure_consent_purposes() -> list[ConsentPurpose]:
     """Create the standard consent purposes if missing (demo data and tests; migrations do it too)."""
     purposes = []
@@ -129,6 +148,8 @@ def apply_to_network(
     perspective: str,
     statement: str,
     heard_about: str = "",
+    phone: str = "",
+    postal_address: str = "",
 ) -> NetworkMembership:
     """Record an application to ``network``, creating the applicant's account if they have none.
 
@@ -151,16 +172,21 @@ def apply_to_network(
     profile, _ = VolunteerProfile.objects.get_or_create(user=applicant)
     if profile.is_erased:
         raise VolunteerError("This account can no longer be used.")
+    membership = NetworkMembership.objects.select_for_update().filter(volunteer=profile, network=network).first()
+    if membership is not None and membership.status not in {Status.LEFT, Status.DECLINED}:
+        if membership.status == Status.APPLICANT:
+            raise VolunteerError(f"You have already applied to {network}. A lead will be in touch.", field="email")
+        raise VolunteerError(f"You are already part of {network}.", field="email")
     if contact_channel:
         profile.contact_channel = contact_channel
     if perspective:
         profile.perspective = perspective
-    profile.save(update_fields=["contact_channel", "perspective", "updated_at"])
-    membership = NetworkMembership.objects.select_for_update().filter(volunteer=profile, network=network).first()
-    if membership is not None and membership.status not in {Status.LEFT, Status.DECLINED}:
-        if membership.status == Status.APPLICANT:
-            raise VolunteerError(f"You have already applied to {network}. A lead will be in touch.")
-        raise VolunteerError(f"You are already part of {network}.")
+    if phone.strip():
+        profile.phone = phone.strip()
+    if postal_address.strip():
+        profile.postal_address = postal_address.strip()
+    _check_contact_details(channel=profile.contact_channel, phone=profile.phone, postal_address=profile.postal_address)
+    profile.save(update_fields=["contact_channel", "perspective", "phone", "postal_address", "updated_at"])
     now = timezone.now()
     if membership is None:
         membership = NetworkMembership(volunteer=profile, network=network)
@@ -179,6 +205,7 @@ def apply_to_network(
             template_key="volunteers/application_received",
             unique_key=f"application:{membership.pk}:{now.timestamp():.0f}:lead:{lead.pk}",
             recipient=lead,
+            about=applicant,
             context={
                 "network": network.name,
                 "applicant": applicant.get_full_name(),
@@ -196,7 +223,7 @@ def _lock_membership(membership: NetworkMembership) -> NetworkMembership:
     )
 
 
-def _set_status(membership: NetworkMembership, status: str, *, actor: User | None, **changes: Any) -> None:
+def set_membership_status(membership: NetworkMembership, status: str, *, actor: User | None, **changes: Any) -> None:
     """The one writer of ``NetworkMembership.status``."""
     allowed = {
         Status.APPLICANT: {Status.ACTIVE, Status.DECLINED, Status.LEFT},
@@ -255,7 +282,7 @@ def accept_application(*, membership: NetworkMembership, actor: User, message: s
     missing = missing_onboarding(membership)
     if missing:
         raise VolunteerError("Before accepting, record: " + "; ".join(missing) + ".")
-    _set_status(
+    set_membership_status(
         membership, Status.ACTIVE, actor=actor, decided_at=timezone.now(), decided_by=actor, decision_message=message
     )
     queue_notification(
@@ -280,7 +307,7 @@ def decline_application(*, membership: NetworkMembership, actor: User, message: 
     membership = _lock_membership(membership)
     if membership.status != Status.APPLICANT:
         raise VolunteerError("Only an application waiting for a decision can be declined.")
-    _set_status(
+    set_membership_status(
         membership,
         Status.DECLINED,
         actor=actor,
@@ -371,6 +398,7 @@ def warn_expiring_checks(*, today: datetime.date | None = None) -> int:
                     template_key="volunteers/check_expiring",
                     unique_key=f"check-expiring:{check.pk}:{check.expires_on:%Y-%m-%d}:lead:{lead.pk}",
                     recipient=lead,
+                    about=check.membership.volunteer.user,
                     context={
                         "volunteer": check.membership.volunteer.display_name,
                         "check": check.label,
@@ -412,7 +440,7 @@ def pause_volunteer(
     if not paused:
         raise VolunteerError("There is nothing to pause: no active membership.")
     for membership in paused:
-        _set_status(membership, Status.PAUSED, actor=actor, paused_until=until)
+        set_membership_status(membership, Status.PAUSED, actor=actor, paused_until=until)
     return paused
 
 
@@ -428,7 +456,7 @@ def reactivate_volunteer(
     if not resumed:
         raise VolunteerError("There is nothing to resume: no paused membership.")
     for membership in resumed:
-        _set_status(membership, Status.ACTIVE, actor=actor)
+        set_membership_status(membership, Status.ACTIVE, actor=actor)
     return resumed
 
 
@@ -440,7 +468,7 @@ def resume_returning_volunteers(*, today: datetime.date | None = None) -> int:
         with transaction.atomic():
             locked = _lock_membership(membership)
             if locked.status == Status.PAUSED and locked.paused_until and locked.paused_until <= today:
-                _set_status(locked, Status.ACTIVE, actor=None)
+                set_membership_status(locked, Status.ACTIVE, actor=None)
                 count += 1
     return count
 
@@ -449,7 +477,7 @@ def resume_returning_volunteers(*, today: datetime.date | None = None) -> int:
 def leave_network(*, membership: NetworkMembership, actor: User) -> NetworkMembership:
     """The volunteer leaves a network (or withdraws an application). Their history stays."""
     membership = _lock_membership(membership)
-    _set_status(membership, Status.LEFT, actor=actor)
+    set_membership_status(membership, Status.LEFT, actor=actor)
     return membership
 
 
@@ -492,6 +520,10 @@ def update_profile(
             changed.append(field)
     if not changed:
         return profile
+    if {"contact_channel", "phone", "postal_address"} & set(changed):
+        _check_contact_details(
+            channel=profile.contact_channel, phone=profile.phone, postal_address=profile.postal_address
+        )
     profile.save()
     record_activity(actor=actor, action="volunteer.profile_updated", target=profile, data={"fields": sorted(changed)})
     special = sorted(set(changed) & SPECIAL_CATEGORY_FIELDS)
@@ -585,32 +617,38 @@ def record_special_category_list_view(
 
 
 # Consent -----------------------------------------------------------------------------------------
+# Consent wording belongs to the network whose volunteers give it (docs/data-rights.md): a
+# volunteer answers each (purpose, network) separately, and a network's new version asks again
+# only its own volunteers.
 
 
-def current_text(purpose: ConsentPurpose) -> ConsentText | None:
-    return purpose.texts.order_by("-version").first()
+def current_text(purpose: ConsentPurpose, network: Organisation | int) -> ConsentText | None:
+    """``network``'s newest wording of ``purpose`` (None before it publishes a first version)."""
+    return purpose.texts.filter(network=network).select_related("purpose", "network").order_by("-version").first()
 
 
-def _latest_record(profile: VolunteerProfile, purpose: ConsentPurpose) -> ConsentRecord | None:
+def _latest_record(profile: VolunteerProfile, purpose: ConsentPurpose, network: Organisation) -> ConsentRecord | None:
     return (
-        ConsentRecord.objects.filter(volunteer=profile, purpose=purpose)
+        ConsentRecord.objects.filter(volunteer=profile, purpose=purpose, text__network=network)
         .select_related("text")
         .order_by("-created_at", "-pk")
         .first()
     )
 
 
-def _check_method(*, profile: VolunteerProfile, actor: User, method: str) -> None:
+def _check_method(*, profile: VolunteerProfile, actor: User, method: str, network: Organisation) -> None:
+    """Online answers come from the volunteer; paper and verbal ones from a lead or admin of the
+    network whose wording it is, about one of its volunteers."""
     if method == ConsentRecord.Method.ONLINE:
         if actor.pk != profile.user_id:
             raise VolunteerError("Only the volunteer can give or withdraw consent online.")
         return
     if method not in ConsentRecord.Method.values:
         raise VolunteerError("Please choose how the consent was given.")
-    networks = profile.memberships.values_list("network_id", flat=True)
-    if not Membership.objects.filter(
-        user=actor, organisation_id__in=networks, role__in=[Membership.Role.LEAD, Membership.Role.ADMIN]
-    ).exists():
+    is_staff_there = Membership.objects.filter(
+        user=actor, organisation=network, role__in=[Membership.Role.LEAD, Membership.Role.ADMIN]
+    ).exists()
+    if not is_staff_there or not profile.memberships.filter(network=network).exists():
         raise VolunteerError("Only a lead or admin of the volunteer's network can record a paper or verbal consent.")
 
 
@@ -623,20 +661,25 @@ def grant_consent(
     method: str = ConsentRecord.Method.ONLINE,
     note: str = "",
 ) -> ConsentRecord:
-    """Append a grant of ``text`` (which must be its purpose's current version).
+    """Append a grant of ``text``, which must be its network's current version of the purpose,
+    by someone who belongs to that network (an applicant, active or paused volunteer).
 
-    Raises VolunteerError for an old version (the wording changed meanwhile) or a consent that
-    is already given on this version. Paper and verbal grants name the staff member recording it.
+    Raises VolunteerError for another network's wording, an old version (the wording changed
+    meanwhile) or a consent already given on this version. Paper and verbal grants name the
+    staff member recording it.
     """
-    _check_method(profile=profile, actor=actor, method=method)
+    network = text.network
+    _check_method(profile=profile, actor=actor, method=method, network=network)
     VolunteerProfile.objects.select_for_update().get(pk=profile.pk)
     purpose = text.purpose
-    latest_text = current_text(purpose)
+    if not profile.memberships.belonging().filter(network=network).exists():
+        raise VolunteerError(f"This wording belongs to {network}: only its volunteers can agree to it.")
+    latest_text = current_text(purpose, network)
     if latest_text is None or latest_text.pk != text.pk:
         raise VolunteerError(
             f"The wording of “{purpose.name}” has changed. Please read the current version before agreeing."
         )
-    latest = _latest_record(profile, purpose)
+    latest = _latest_record(profile, purpose, network)
     if latest is not None and latest.action == ConsentRecord.Action.GRANTED and latest.text_id == text.pk:
         raise VolunteerError(f"Consent to “{purpose.name}” is already given.")
     record = ConsentRecord.objects.create(
@@ -652,7 +695,14 @@ def grant_consent(
         actor=actor,
         action="consent.granted",
         target=record,
-        data={"purpose": purpose.code, "version": text.version, "method": method, "volunteer": profile.pk},
+        organisation=network,
+        data={
+            "purpose": purpose.code,
+            "network": network.pk,
+            "version": text.version,
+            "method": method,
+            "volunteer": profile.pk,
+        },
     )
     return record
 
@@ -662,14 +712,17 @@ def withdraw_consent(
     *,
     profile: VolunteerProfile,
     purpose: ConsentPurpose,
+    network: Organisation,
     actor: User,
     method: str = ConsentRecord.Method.ONLINE,
     note: str = "",
 ) -> ConsentRecord:
-    """Append a withdrawal. Raises VolunteerError when the consent is not currently given."""
-    _check_method(profile=profile, actor=actor, method=method)
+    """Append a withdrawal of the consent to ``purpose`` given to ``network``, against the
+    version it was given on. Always possible, even after leaving the network. Raises
+    VolunteerError when that consent is not currently given."""
+    _check_method(profile=profile, actor=actor, method=method, network=network)
     VolunteerProfile.objects.select_for_update().get(pk=profile.pk)
-    latest = _latest_record(profile, purpose)
+    latest = _latest_record(profile, purpose, network)
     if latest is None or latest.action == ConsentRecord.Action.WITHDRAWN:
         raise VolunteerError(f"Consent to “{purpose.name}” is not given, so there is nothing to withdraw.")
     record = ConsentRecord.objects.create(
@@ -685,31 +738,61 @@ def withdraw_consent(
         actor=actor,
         action="consent.withdrawn",
         target=record,
-        data={"purpose": purpose.code, "version": latest.text.version, "method": method, "volunteer": profile.pk},
+        organisation=network,
+        data={
+            "purpose": purpose.code,
+            "network": network.pk,
+            "version": latest.text.version,
+            "method": method,
+            "volunteer": profile.pk,
+        },
     )
     return record
 
 
 @transaction.atomic
 def publish_consent_text(
-    *, purpose: ConsentPurpose, text: str, organisations: Iterable[Organisation], actor: User
+    *,
+    purpose: ConsentPurpose,
+    network: Organisation,
+    text: str,
+    organisations: Iterable[Organisation],
+    actor: User,
 ) -> ConsentText:
-    """Publish a new version of a purpose's wording. Earlier grants stop being current, and
-    volunteers holding them are asked again when they next sign in."""
+    """Publish ``network``'s next version of a purpose's wording, naming the organisations that
+    rely on it (the network itself and its partners only). Its volunteers' earlier grants stop
+    being current and they are asked again when they next sign in; no other network's are.
+
+    Raises VolunteerError when ``actor`` is not an admin of ``network``, the text is empty, no
+    organisation is named, or one named is neither the network nor an active partner of it.
+    """
+    if not can_publish_consent_text(actor, network):
+        raise VolunteerError(f"Only an admin of {network} can publish its consent wording.")
     organisations = list(organisations)
     if not text.strip():
-        raise VolunteerError("Please write the text volunteers will agree to.")
+        raise VolunteerError("Please write the text volunteers will agree to.", field="text")
     if not organisations:
-        raise VolunteerError("Please name at least one organisation that relies on this consent.")
+        raise VolunteerError(
+            "Please name at least one organisation that relies on this consent.", field="organisations"
+        )
+    allowed = set(consent_relying_choices(network).values_list("pk", flat=True))
+    if any(organisation.pk not in allowed for organisation in organisations):
+        raise VolunteerError(
+            f"Only {network} and the universities in partnership with it can rely on its consent.",
+            field="organisations",
+        )
     ConsentPurpose.objects.select_for_update().get(pk=purpose.pk)
-    version = (purpose.texts.aggregate(latest=Max("version"))["latest"] or 0) + 1
-    consent_text = ConsentText.objects.create(purpose=purpose, version=version, text=text.strip(), published_by=actor)
+    version = (purpose.texts.filter(network=network).aggregate(latest=Max("version"))["latest"] or 0) + 1
+    consent_text = ConsentText.objects.create(
+        purpose=purpose, network=network, version=version, text=text.strip(), published_by=actor
+    )
     consent_text.organisations.set(organisations)
     record_activity(
         actor=actor,
         action="consent.text_published",
         target=consent_text,
-        data={"purpose": purpose.code, "version": version},
+        organisation=network,
+        data={"purpose": purpose.code, "network": network.pk, "version": version},
     )
     return consent_text
 
@@ -719,96 +802,53 @@ def publish_consent_text(
 
 @transaction.atomic
 def erase_volunteer(*, profile: VolunteerProfile, actor: User) -> VolunteerProfile:
-    """Anonymise a volunteer for good: names, contacts, free text, health data and the personal
-    parts of consents are removed and the account can no longer sign in. The rows that count
-    involvement (memberships, consent records, and later bookings and paid claims) stay, without
-    personal data. Records ``volunteer.erased``.
+    """Anonymise a volunteer for good, in every app: each registered personal-data provider
+    (``volunteers.data_rights``) removes names, contacts, free text, health data and files, and
+    keeps the rows that count involvement (memberships, bookings, paid claims, pseudonymised).
+    Then, across apps, the audit trail about their rows keeps who did what and when but loses its
+    details, and every email to them or naming them loses its content (one not yet sent is not
+    sent). The account can no longer sign in.
+
+    Raises VolunteerError when already erased, or while a provider refuses (a claim still to be
+    paid, say). Records ``volunteer.erased``.
     """
     profile = VolunteerProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
     if profile.is_erased:
         raise VolunteerError("This volunteer has already been erased.")
+    refusals = data_rights.refusals(profile)
+    if refusals:
+        raise VolunteerError(" ".join(refusals))
     user = profile.user
-    placeholder_email = f"erased-{user.pk}@erased.invalid"
-    user.name = ERASED_NAME
-    user.email = placeholder_email
-    user.is_active = False
-    user.set_unusable_password()
-    user.save()
-    EmailAddress.objects.filter(user=user).delete()
-    Authenticator.objects.filter(user=user).delete()
-    # No session scan is needed: the unusable password changes the session hash Django checks on
-    # every request, so any signed-in browser of theirs is signed out at its next page.
-    Notification.objects.filter(recipient=user, status=Notification.Status.PENDING).update(
-        status=Notification.Status.FAILED, last_error="Not sent: the recipient's record was erased."
-    )
-    Notification.objects.filter(recipient=user).update(email=placeholder_email, context={})
-    # Emails to leads name the volunteer (their application, an expiring check): keep the rows, drop the
-    # free text (the check's name is cleared below too).
-    redacted = {"applicant": ERASED_NAME, "volunteer": ERASED_NAME, "check": "Onboarding check"}
-    checks = OnboardingCheck.objects.filter(membership__volunteer=profile).values_list("pk", flat=True)
-    about_them = [f"application:{pk}:" for pk in profile.memberships.values_list("pk", flat=True)]
-    about_them += [f"check-expiring:{pk}:" for pk in checks]
-    for prefix in about_them:
-        for notification in Notification.objects.filter(unique_key__startswith=prefix):
-            notification.context = {key: redacted.get(key, value) for key, value in notification.context.items()}
-            notification.save(update_fields=["context", "updated_at"])
-    for field in (
-        "preferred_name",
-        "pronouns",
-        "phone",
-        "postal_address",
-        "biography",
-        "topics_to_avoid",
-        "support_contact_name",
-        "support_contact_details",
-        "payment_preference_reason",
-        "interpreter_language",
-        "dietary_needs",
-        "other_adjustments",
-        "interpreter",
-    ):
-        setattr(profile, field, "")
-    for field in (
-        "step_free_access",
-        "parking",
-        "hearing_loop",
-        "large_print",
-        "easy_read",
-        "companion_attending",
-        "rest_breaks",
-    ):
-        setattr(profile, field, False)
-    profile.longest_session_minutes = None
-    profile.monthly_session_cap = None
-    profile.travel_miles = None
-    profile.contact_channel = VolunteerProfile.ContactChannel.EMAIL
-    profile.naming_preference = VolunteerProfile.Naming.ANONYMOUS
-    profile.payment_preference = VolunteerProfile.PaymentPreference.FEE_AND_EXPENSES
-    profile.attendance_mode = VolunteerProfile.AttendanceMode.EITHER
-    profile.erased_at = timezone.now()
-    profile.save()
-    profile.experience_tags.clear()
-    WeeklyAvailability.objects.filter(volunteer=profile).delete()
-    TimeAway.objects.filter(volunteer=profile).delete()
-    ConsentRecord.objects.filter(volunteer=profile).update(note="")
-    profile.memberships.update(statement="", decision_message="", heard_about="")
-    for membership in profile.memberships.exclude(status=Status.LEFT):
-        membership.status = Status.LEFT
-        membership.paused_until = None
-        membership.status_changed_at = timezone.now()
-        membership.save(update_fields=["status", "paused_until", "status_changed_at", "updated_at"])
-    OnboardingCheck.objects.filter(membership__volunteer=profile).update(name="")
+    # Every row about them, found before the providers delete any.
+    about = [(model, list(rows.values_list("pk", flat=True))) for model, rows in data_rights.rows_about(profile)]
+    for provider in data_rights.providers():
+        provider.erase(profile, actor)
+    audit = Q(actor=user)
+    for model, ids in about:
+        if ids and model is not ActivityLog:
+            audit |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in ids])
+    ActivityLog.objects.filter(audit).update(data={})
+    emails = Notification.objects.filter(Q(recipient=user) | Q(about=user))
+    emails.filter(status=Notification.Status.PENDING).update(status=Notification.Status.FAILED)
+    emails.update(context={}, last_error="Content removed: the record of the person it names was erased.")
+    Notification.objects.filter(recipient=user).update(email=user.email)
     record_activity(actor=actor, action="volunteer.erased", target=profile)
     return profile
 
 
+def export_sections(*, profile: VolunteerProfile, actor: User) -> list[tuple[data_rights.Section, Any]]:
+    """Everything held about the volunteer, app by app (``volunteers.data_rights``), for their own
+    readable page. Records ``volunteer.data_exported`` after gathering it."""
+    sections = data_rights.export_sections(profile)
+    record_activity(actor=actor, action="volunteer.data_exported", target=profile)
+    return sections
+
+
 @transaction.atomic
 def export_my_data(*, profile: VolunteerProfile, actor: User) -> dict[str, Any]:
-    """Everything held about the volunteer (``volunteers.export.volunteer_data``), for their own
-    readable page or download. Records ``volunteer.data_exported`` after gathering it."""
-    # volunteers.export imports this module (PROFILE_FIELDS): imported here to avoid a cycle.
-    from volunteers.export import volunteer_data
-
-    data = volunteer_data(profile)
-    record_activity(actor=actor, action="volunteer.data_exported", target=profile)
+    """Everything held about the volunteer as one JSON-able dictionary, a key per section of every
+    app's provider, for their download. Records ``volunteer.data_exported``."""
+    data: dict[str, Any] = {"generated_at": timezone.now().isoformat()}
+    for section, value in export_sections(profile=profile, actor=actor):
+        data[section.key] = value
     return data

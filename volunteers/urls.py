@@ -21,7 +21,8 @@ urlpatterns = [
     path("me/consent/<slug:code>/", own.ConsentChangeView.as_view(), name="consent_change"),
     path("me/data/", own.MyDataView.as_view(), name="my_data"),
     path("me/data/download/", own.MyDataDownloadView.as_view(), name="my_data_download"),
-    # Public: a network's page and its application form.
+    # Public: the networks taking applications, a network's page and its application form.
+    path("networks/", public.NetworkListView.as_view(), name="networks"),
     path("networks/<slug:slug>/", public.NetworkPageView.as_view(), name="network"),
     path("networks/<slug:slug>/apply/", public.ApplyView.as_view(), name="apply"),
     path("networks/<slug:slug>/applied/", public.AppliedView.as_view(), name="applied"),
@@ -42,5 +43,9 @@ urlpatterns = [
     path("volunteers/<int:pk>/", network.VolunteerSummaryView.as_view(), name="volunteer_summary"),
     # Org admins: consent wording.
     path("consent-texts/", consent_texts.ConsentPurposeListView.as_view(), name="consent_purposes"),
-    path("consent-texts/<slug:code>/new/", consent_texts.ConsentTextCreateView.as_view(), name="consent_text_new"),
+    path(
+        "consent-texts/<slug:network>/<slug:code>/new/",
+        consent_texts.ConsentTextCreateView.as_view(),
+        name="consent_text_new",
+    ),
 ]

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from accounts.models import Partnership
-from sessions_app import matching
 from sessions_app.models import Booking, TeachingSession
 from volunteers.models import ExperienceTag, VolunteerProfile
 
@@ -45,6 +45,13 @@ class MatchingFilterForm(forms.Form):
     perspective = forms.ChoiceField(
         label="Perspective", required=False, choices=[("", "Any perspective"), *VolunteerProfile.Perspective.choices]
     )
+    name = forms.CharField(
+        label="Find someone by name",
+        required=False,
+        max_length=100,
+        help_text="To invite a volunteer of a partner network who is not suggested (100 characters at most).",
+        error_messages={"max_length": "Please search with at most 100 characters of their name."},
+    )
 
     def __init__(self, *args: Any, session: TeachingSession, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,10 +73,30 @@ class MatchingFilterForm(forms.Form):
             return [], ""
         return [tag.pk for tag in self.cleaned_data["tags"]], self.cleaned_data["perspective"]
 
+    def has_filters(self) -> bool:
+        """Whether experience or a perspective narrows the suggestions."""
+        tag_ids, perspective = self.filters()
+        return bool(tag_ids or perspective)
+
+    def searched_name(self) -> str:
+        """The name searched for ("" when none, or not valid)."""
+        if not self.is_bound or not self.is_valid():
+            return ""
+        return str(self.cleaned_data["name"]).strip()
+
+
+AGREED_LABEL = "I have agreed this time with them"
+AGREED_HELP = (
+    "Tick this only if you have talked with them: they told us when they are usually free, when they are "
+    "away and how many sessions a month suit them, and we promise to invite them only within that."
+)
+
 
 class InviteForm(forms.Form):
-    """The ticked volunteers, looked up among the session's current candidates only: a paused
-    volunteer, one from a network that is not a partner, or an unknown id is refused."""
+    """The ticked volunteers, looked up among the active volunteers of partnered networks not yet
+    invited to the session (an unknown id, or someone paused or from another network, is refused);
+    the service checks the rest. ``agreed_with_volunteer`` lets a coordinator invite beyond what a
+    volunteer told us, having agreed it with them."""
 
     volunteers = forms.ModelMultipleChoiceField(
         queryset=VolunteerProfile.objects.none(),
@@ -80,13 +107,18 @@ class InviteForm(forms.Form):
             "invalid_list": NOT_INVITABLE,
         },
     )
+    agreed_with_volunteer = forms.BooleanField(label=AGREED_LABEL, required=False, help_text=AGREED_HELP)
 
     def __init__(self, *args: Any, session: TeachingSession, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.is_bound:
-            # Building the candidates costs queries, so only a posted form asks for them.
+            # The lookup costs a query, so only a posted form asks for it.
             field = cast(forms.ModelMultipleChoiceField, self.fields["volunteers"])
-            field.queryset = matching.candidates(session)
+            field.queryset = (
+                VolunteerProfile.objects.filter(erased_at__isnull=True)
+                .findable_by(session.university, on=timezone.localdate(session.starts_at))
+                .exclude(pk__in=Booking.objects.filter(session=session).values("volunteer_id"))
+            )
 
     def ticked(self) -> set[int]:
         """The ids ticked, to tick them again when the page is shown with an error."""
@@ -95,12 +127,16 @@ class InviteForm(forms.Form):
         return {int(value) for value in self.data.getlist("volunteers") if str(value).isdigit()}
 
 
+class ReinviteForm(forms.Form):
+    agreed_with_volunteer = forms.BooleanField(label=AGREED_LABEL, required=False, help_text=AGREED_HELP)
+
+
 class MessageForm(forms.Form):
     subject = forms.CharField(label="Subject", max_length=150)
     message = forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))
 
 
-class BookingCancelForm(forms.Form):
+class CoordinatorCancelForm(forms.Form):
     reason = forms.CharField(
         label="Reason (optional)",
         required=False,
@@ -138,3 +174,21 @@ class AttendanceForm(forms.Form):
     def outcomes(self) -> dict[int, str]:
         """Each booking's id with the answer given (call after ``is_valid``)."""
         return {booking.pk: self.cleaned_data[self.field_name(booking)] for booking in self.bookings}
+
+
+class AttendanceCorrectionForm(forms.Form):
+    """The corrected answer for one volunteer (the other answer than the one recorded is offered first)."""
+
+    status = forms.ChoiceField(
+        choices=ATTENDANCE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Please choose attended or did not attend.",
+            "invalid_choice": "Please choose attended or did not attend.",
+        },
+    )
+
+    def __init__(self, *args: Any, booking: Booking, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].label = f"Did {booking.volunteer.display_name} attend?"
+        self.initial.setdefault("status", booking.status)

@@ -22,7 +22,7 @@ class InvitationAnswerForm(forms.Form):
     )
 
 
-class BookingCancelForm(forms.Form):
+class PlaceCancelForm(forms.Form):
     reason = forms.CharField(
         label="Would you like to tell us why? (optional)",
         max_length=1000,

@@ -1,11 +1,12 @@
 """A coordinator's pages for filling and running a session: the suggested volunteers and
-inviting them, messaging everyone accepted, cancelling a booking, and marking attendance.
+inviting them (or someone found by name), inviting again, messaging everyone accepted,
+cancelling a booking, and marking and correcting attendance.
 
 Sessions come from those of the universities where the user coordinates, and bookings from those
-sessions, so another university's id gives 404. Every rule is in ``sessions_app.services`` and
-``sessions_app.matching``; a SessionError is shown next to the form, with status 400 and nothing
-changed. The suggestions show volunteers' experience, so each showing is recorded in the
-ActivityLog (``volunteers.services.record_special_category_list_view``).
+sessions, so another university's id gives 404. Every rule is in ``sessions_app.permissions``,
+``sessions_app.services`` and ``sessions_app.matching``; a SessionError is shown next to the form,
+with status 400 and nothing changed. The suggestions show volunteers' experience, so each showing
+is recorded in the ActivityLog (``volunteers.services.record_special_category_list_view``).
 """
 
 from __future__ import annotations
@@ -13,86 +14,39 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.generic import TemplateView
 
-from accounts.models import Membership, User
-from accounts.permissions import RoleRequiredMixin, acting_user, organisations_with_role
-from involvement.forms_views import FormT, ServiceFormView
-from sessions_app import matching, services
+from accounts.permissions import acting_user
+from sessions_app import matching, permissions, selectors, services
 from sessions_app.forms.bookings import (
+    AttendanceCorrectionForm,
     AttendanceForm,
-    BookingCancelForm,
+    CoordinatorCancelForm,
     InviteForm,
     MatchingFilterForm,
     MessageForm,
+    ReinviteForm,
 )
 from sessions_app.models import Booking, TeachingSession
 from sessions_app.services import SessionError
+from sessions_app.views.base import CoordinatorMixin, CoordinatorSessionMixin, SessionFormView
 from volunteers.services import record_special_category_list_view
-
-COORDINATOR = Membership.Role.COORDINATOR
-SessionStatus = TeachingSession.Status
-
-
-def coordinator_sessions(user: User) -> QuerySet[TeachingSession]:
-    """Sessions of the universities where ``user`` coordinates."""
-    return TeachingSession.objects.for_university(organisations_with_role(user, [COORDINATOR])).select_related(
-        "module__programme__university"
-    )
-
-
-def coordinator_bookings(user: User) -> QuerySet[Booking]:
-    """Bookings into those sessions."""
-    return Booking.objects.filter(session__in=coordinator_sessions(user).values("pk")).select_related(
-        "session__module__programme__university", "volunteer__user"
-    )
 
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-class SessionMixin(RoleRequiredMixin):
-    """A page about one session: the coordinator role somewhere (403), then at its university (404)."""
-
-    required_roles = (COORDINATOR,)
-    kwargs: dict[str, Any]
-
-    def get_session(self) -> TeachingSession:
-        if not hasattr(self, "_session"):
-            self._session = get_object_or_404(coordinator_sessions(acting_user(self.request)), pk=self.kwargs["pk"])
-        return self._session
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]  # mixin over a View
-        context["session"] = self.get_session()
-        return context
-
-
 # Suggestions and invitations -----------------------------------------------------------------------
 
 
-def why_no_suggestions(session: TeachingSession) -> str | None:
-    """Why nobody can be suggested for ``session`` now (None while it is open and ahead)."""
-    if session.status == SessionStatus.CANCELLED:
-        return "This session was cancelled, so nobody can be invited to it."
-    if session.status == SessionStatus.COMPLETED:
-        return "This session has taken place, so nobody can be invited to it."
-    if session.status == SessionStatus.DRAFT:
-        return "This session is still a draft. Open it from the session page, and suggestions will appear here."
-    if session.starts_at <= timezone.now():
-        return "This session has already started, so nobody can be invited to it now."
-    return None
-
-
-class MatchingView(SessionMixin, TemplateView):
+class MatchingView(CoordinatorSessionMixin, TemplateView):
     """The ranked suggestions for an open session ahead, each saying why, with a box to tick
-    for each person to invite; filters for experience and perspective narrow the list."""
+    for each person to invite; filters for experience and perspective narrow the list. Below,
+    a search by name finds someone not suggested, saying what the invitation would go beyond."""
 
     template_name = "sessions_app/bookings/matching.html"
 
@@ -106,8 +60,10 @@ class MatchingView(SessionMixin, TemplateView):
 
     def render_matching(self, filters: MatchingFilterForm, invite: InviteForm, *, status: int) -> HttpResponse:
         session = self.get_session()
-        closed = why_no_suggestions(session)
+        closed = permissions.invitations_closed_reason(session)
         suggestions: list[matching.Suggestion] = []
+        found: list[matching.Unsuggested] = []
+        name = filters.searched_name() if filters.is_bound else ""
         if closed is None:
             tag_ids, perspective = filters.filters()
             suggestions = matching.suggest(session, tag_ids=tag_ids, perspective=perspective)
@@ -117,9 +73,12 @@ class MatchingView(SessionMixin, TemplateView):
                 where="matching",
                 organisation=session.university,
             )
+            found = matching.find_by_name(session, name)
         context = self.get_context_data(
             filters=filters,
-            filtering=filters.is_bound,
+            filtering=filters.is_bound and filters.has_filters(),
+            searched=name,
+            found=found,
             invite_form=invite,
             ticked=invite.ticked(),
             closed=closed,
@@ -132,7 +91,8 @@ class MatchingView(SessionMixin, TemplateView):
 
 
 class InviteView(MatchingView):
-    """POST only: invite the ticked volunteers (emailing each a signed link)."""
+    """POST only: invite the ticked volunteers (emailing each a signed link). A refusal shows the
+    suggestions again with the reason above the list, and the same boxes ticked."""
 
     http_method_names = ["post"]
 
@@ -142,27 +102,68 @@ class InviteView(MatchingView):
         if form.is_valid():
             try:
                 bookings = services.invite_volunteers(
-                    session=session, volunteers=form.cleaned_data["volunteers"], actor=acting_user(request)
+                    session=session,
+                    volunteers=form.cleaned_data["volunteers"],
+                    actor=acting_user(request),
+                    agreed_with_volunteer=form.cleaned_data["agreed_with_volunteer"],
                 )
             except SessionError as error:
-                form.add_error("volunteers", str(error))
+                form.add_error(error.field if error.field in form.fields else "volunteers", str(error))
             else:
                 messages.success(request, f"Invited {plural(len(bookings), 'volunteer')}. We have emailed them.")
                 return redirect(session)
         return self.render_matching(MatchingFilterForm(session=session), form, status=400)
 
 
-# Messages to those accepted ----------------------------------------------------------------------
+class BookingMixin(CoordinatorMixin):
+    """A page about one booking of a session of the coordinator's universities (another's: 404)."""
 
+    def get_booking(self) -> Booking:
+        if not hasattr(self, "_booking"):
+            self._booking = get_object_or_404(
+                selectors.coordinator_bookings(acting_user(self.request)), pk=self.kwargs["pk"]
+            )
+        return self._booking
 
-class SessionFormView(SessionMixin, ServiceFormView[FormT]):
-    """A page with one form about a session; a SessionError is shown on the whole form (400).
-    Success goes back to the session's page."""
-
-    domain_error = SessionError
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]  # mixin over a View
+        context["booking"] = self.get_booking()
+        context["session"] = context["booking"].session
+        return context
 
     def get_success_url(self) -> str:
-        return self.get_session().get_absolute_url()
+        return self.get_booking().session.get_absolute_url()
+
+
+class ReinviteView(BookingMixin, SessionFormView[ReinviteForm]):
+    """Invite a volunteer again after an expired or declined invitation, or, having talked with
+    them, after they cancelled their place."""
+
+    template_name = "sessions_app/bookings/booking_confirm_reinvite.html"
+    form_class = ReinviteForm
+
+    def get_session(self) -> TeachingSession:
+        return self.get_booking().session
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        booking = self.get_booking()
+        context["refusal"] = permissions.reinvite_refusal(booking)
+        context["outside"] = matching.outside_what_they_said(booking.session, [booking.volunteer]).get(
+            booking.volunteer_id, []
+        )
+        return context
+
+    def act(self, form: ReinviteForm) -> str:
+        booking = services.reinvite(
+            booking=self.get_booking(),
+            actor=acting_user(self.request),
+            agreed_with_volunteer=form.cleaned_data["agreed_with_volunteer"],
+        )
+        return f"{booking.volunteer.display_name} is invited again. We have emailed them a new link."
+
+
+# Messages to those accepted ----------------------------------------------------------------------
 
 
 class MessageView(SessionFormView[MessageForm]):
@@ -192,20 +193,19 @@ class MessageView(SessionFormView[MessageForm]):
 
 
 class AttendanceView(SessionFormView[AttendanceForm]):
-    """After the session: each accepted volunteer attended or did not, on one page, in one submit."""
+    """After the session: each accepted volunteer attended or did not, on one page, in one submit.
+    Below, attendance already marked, with a correction form for each while it may be corrected."""
 
     template_name = "sessions_app/bookings/attendance_form.html"
     form_class = AttendanceForm
 
     def waiting(self) -> list[Booking]:
-        """The accepted bookings still to be marked, once the session has ended (before, none:
+        """The accepted bookings still to be marked, once the session can be marked (before, none:
         the service then explains why attendance cannot be marked yet)."""
         session = self.get_session()
         if not hasattr(self, "_waiting"):
             self._waiting = (
-                list(session.bookings.accepted().select_related("volunteer__user").order_by("volunteer__user__name"))
-                if session.has_ended
-                else []
+                selectors.accepted_bookings(session) if permissions.attendance_refusal(session) is None else []
             )
         return self._waiting
 
@@ -214,11 +214,16 @@ class AttendanceView(SessionFormView[AttendanceForm]):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["marked"] = list(
-            context["session"]
-            .bookings.filter(status__in=[Booking.Status.ATTENDED, Booking.Status.NO_SHOW])
-            .select_related("volunteer__user")
-            .order_by("volunteer__user__name")
+        session = context["session"]
+        marked = selectors.marked_bookings(session)
+        for booking in marked:
+            booking.session = session
+            booking.can_correct = permissions.can_correct_attendance(booking)  # type: ignore[attr-defined]
+        context.update(
+            marked=marked,
+            correction_days=permissions.CORRECTION_DAYS,
+            correction_deadline=permissions.correction_deadline(session),
+            not_yet=permissions.attendance_refusal(session),
         )
         return context
 
@@ -230,37 +235,55 @@ class AttendanceView(SessionFormView[AttendanceForm]):
         return f"Attendance is saved: {came} attended, {len(marked) - came} did not attend."
 
 
-# Cancelling a booking ----------------------------------------------------------------------------
+class AttendanceCorrectView(BookingMixin, SessionFormView[AttendanceCorrectionForm]):
+    """Correct one volunteer's marked attendance (within 30 days; recorded in the audit trail)."""
 
+    template_name = "sessions_app/bookings/attendance_correct.html"
+    form_class = AttendanceCorrectionForm
 
-class BookingCancelView(RoleRequiredMixin, TemplateView):
-    """Confirm, with an optional reason, then cancel an invitation or a place; the volunteer is told."""
+    def get_session(self) -> TeachingSession:
+        return self.get_booking().session
 
-    required_roles = (COORDINATOR,)
-    template_name = "sessions_app/bookings/booking_confirm_cancel.html"
-
-    def get_booking(self) -> Booking:
-        if not hasattr(self, "_booking"):
-            self._booking = get_object_or_404(coordinator_bookings(acting_user(self.request)), pk=self.kwargs["pk"])
-        return self._booking
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"booking": self.get_booking()}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["booking"] = self.get_booking()
-        context["session"] = context["booking"].session
-        context.setdefault("form", BookingCancelForm())
+        booking = self.get_booking()
+        context["can_correct"] = permissions.can_correct_attendance(booking)
+        context["correction_days"] = permissions.CORRECTION_DAYS
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        booking = self.get_booking()
-        form = BookingCancelForm(request.POST)
-        if form.is_valid():
-            try:
-                services.cancel_booking(booking=booking, actor=acting_user(request), reason=form.cleaned_data["reason"])
-            except SessionError as error:
-                form.add_error(None, str(error))
-            else:
-                name = booking.volunteer.display_name
-                messages.success(request, f"{name}’s booking is cancelled. We have emailed {name} to let them know.")
-                return redirect(reverse("sessions_app:session", kwargs={"pk": booking.session_id}))
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def act(self, form: AttendanceCorrectionForm) -> str:
+        booking = services.correct_attendance(
+            booking=self.get_booking(), actor=acting_user(self.request), status=form.cleaned_data["status"]
+        )
+        return f"Corrected: {booking.volunteer.display_name} is now marked {booking.get_status_display().lower()}."
+
+    def get_success_url(self) -> str:
+        return reverse("sessions_app:attendance", kwargs={"pk": self.get_booking().session_id})
+
+
+# Cancelling a booking ----------------------------------------------------------------------------
+
+
+class BookingCancelView(BookingMixin, SessionFormView[CoordinatorCancelForm]):
+    """Confirm, with an optional reason, then cancel an invitation or a place; the volunteer is told."""
+
+    template_name = "sessions_app/bookings/booking_confirm_cancel.html"
+    form_class = CoordinatorCancelForm
+
+    def get_session(self) -> TeachingSession:
+        return self.get_booking().session
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["refusal"] = permissions.cancel_refusal(self.get_booking(), acting_user(self.request))
+        return context
+
+    def act(self, form: CoordinatorCancelForm) -> str:
+        booking = services.cancel_booking(
+            booking=self.get_booking(), actor=acting_user(self.request), reason=form.cleaned_data["reason"]
+        )
+        name = booking.volunteer.display_name
+        return f"{name}’s booking is cancelled. We have emailed {name} to let them know."

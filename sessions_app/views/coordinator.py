@@ -17,23 +17,18 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from accounts.models import Membership
-from accounts.permissions import RoleRequiredMixin, acting_user, organisations_with_role
-from involvement.forms_views import FormT, ServiceFormView
-from sessions_app import services
+from accounts.permissions import acting_user
+from sessions_app import permissions, selectors, services
 from sessions_app.forms.sessions import CancelForm, ConfirmForm, CopyForm, SessionForm
-from sessions_app.models import Booking, TeachingSession, TeachingSessionQuerySet
-from sessions_app.services import SessionError
+from sessions_app.models import Booking, TeachingSession
+from sessions_app.views.base import CoordinatorFormView, CoordinatorMixin, CoordinatorSessionMixin
 from volunteers.services import record_special_category_list_view
 
-COORDINATOR = Membership.Role.COORDINATOR
 Status = TeachingSession.Status
 BookingStatus = Booking.Status
 PAGE_SIZE = 50
@@ -42,64 +37,7 @@ MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-class CoordinatorMixin(RoleRequiredMixin):
-    """The coordinator role somewhere (else 403); objects from the universities where it is held."""
-
-    required_roles = (COORDINATOR,)
-    kwargs: dict[str, Any]
-
-    def universities(self) -> list[int]:
-        return organisations_with_role(acting_user(self.request), [COORDINATOR])
-
-    def sessions(self) -> TeachingSessionQuerySet:
-        return TeachingSession.objects.for_university(self.universities())
-
-
-class CoordinatorFormView(CoordinatorMixin, ServiceFormView[FormT]):
-    """A coordinator's page with one form; a SessionError is shown on the form (400)."""
-
-    domain_error = SessionError
-
-
-class SessionMixin(CoordinatorMixin):
-    """A page about one session of the coordinator's universities (another's: 404)."""
-
-    def get_session(self) -> TeachingSession:
-        if not hasattr(self, "_session"):
-            self._session = get_object_or_404(
-                self.sessions().select_related("module__programme__university", "owner"), pk=self.kwargs["pk"]
-            )
-        return self._session
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]  # mixin over a View
-        context["session"] = self.get_session()
-        return context
-
-
 # The list ------------------------------------------------------------------------------------------
-
-
-def needing_attention(sessions: TeachingSessionQuerySet, now: datetime.datetime) -> TeachingSessionQuerySet:
-    """Open sessions to come with places to fill, sessions with invitations waiting for an answer,
-    and sessions that have ended with accepted volunteers whose attendance is not marked.
-    ``sessions`` must carry ``with_booking_counts``."""
-    unfilled = Q(starts_at__gte=now, accepted_count__lt=F("places"))
-    unanswered = Q(invited_count__gt=0)
-    unmarked = Q(ends_at__lte=now, accepted_count__gt=0)
-    return sessions.filter(Q(status=Status.OPEN) & (unfilled | unanswered | unmarked))
-
-
-def attention_reasons(session: TeachingSession, now: datetime.datetime) -> list[str]:
-    """What needs doing, in words, for a session of ``needing_attention``."""
-    reasons = []
-    if session.starts_at >= now and session.accepted_count < session.places:  # type: ignore[attr-defined]  # annotated
-        reasons.append("Places to fill")
-    if session.invited_count:  # type: ignore[attr-defined]  # annotated
-        reasons.append("Invitations waiting for an answer")
-    if session.ends_at <= now and session.accepted_count:  # type: ignore[attr-defined]  # annotated
-        reasons.append("Attendance to mark")
-    return reasons
 
 
 class SessionListView(CoordinatorMixin, TemplateView):
@@ -112,19 +50,12 @@ class SessionListView(CoordinatorMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         show = self.request.GET.get("show", "upcoming")
         show = show if show in SHOWS else "upcoming"
-        now = timezone.now()
-        sessions = self.sessions().with_booking_counts().select_related("module")
-        if show == "upcoming":
-            sessions = sessions.upcoming().order_by("starts_at", "pk")
-        elif show == "past":
-            sessions = sessions.past().order_by("-starts_at", "-pk")
-        else:
-            sessions = needing_attention(sessions, now).order_by("starts_at", "pk")
+        sessions = selectors.session_list(acting_user(self.request), show, timezone.now())
         page = Paginator(sessions, PAGE_SIZE).get_page(self.request.GET.get("page"))
         rows: list[TeachingSession] = list(page.object_list)
         if show == "attention":
             for session in rows:
-                session.reasons = attention_reasons(session, now)  # type: ignore[attr-defined]  # for the template
+                session.reasons = selectors.attention_reasons(session)  # type: ignore[attr-defined]  # for the template
         context.update(show=show, shows=SHOWS, heading=SHOWS[show], page_obj=page, sessions=rows)
         return context
 
@@ -178,14 +109,7 @@ class MonthView(CoordinatorMixin, TemplateView):
         today: datetime.date = context["today"]
         following = first + relativedelta(months=1)
         previous = first - relativedelta(months=1)
-        sessions = (
-            self.sessions()
-            .filter(
-                starts_at__gte=timezone.make_aware(datetime.datetime.combine(first, datetime.time())),
-                starts_at__lt=timezone.make_aware(datetime.datetime.combine(following, datetime.time())),
-            )
-            .order_by("starts_at", "pk")
-        )
+        sessions = selectors.sessions_in_month(acting_user(self.request), first, following)
         by_day: dict[datetime.date, list[TeachingSession]] = {}
         for session in sessions:
             by_day.setdefault(timezone.localdate(session.starts_at), []).append(session)
@@ -234,13 +158,6 @@ class SessionCreateView(CoordinatorFormView[SessionForm]):
         context["editing"] = self.current()
         return context
 
-    def error_field(self, form: SessionForm, error: Exception) -> str | None:
-        # The form has checked every field but one: places below the volunteers already booked.
-        session = self.current()
-        if session is not None and form.cleaned_data["places"] < session.bookings.holding_a_place().count():
-            return "places"
-        return None
-
     def act(self, form: SessionForm) -> str:
         editing = self.current()
         self.saved = services.save_session(actor=acting_user(self.request), session=editing, **form.session_fields())
@@ -252,7 +169,7 @@ class SessionCreateView(CoordinatorFormView[SessionForm]):
         return reverse("sessions_app:session", kwargs={"pk": self.saved.pk})
 
 
-class SessionEditView(SessionMixin, SessionCreateView):
+class SessionEditView(CoordinatorSessionMixin, SessionCreateView):
     def current(self) -> TeachingSession | None:
         return self.get_session()
 
@@ -286,41 +203,38 @@ GROUP_LABELS = {
 
 
 def session_actions(session: TeachingSession, accepted: int, now: datetime.datetime) -> list[Action]:
-    """What the coordinator can do with the session now, most likely first."""
+    """What the coordinator can do with the session now, most likely first (by ``permissions``)."""
 
     def url(name: str) -> str:
         return reverse(f"sessions_app:{name}", kwargs={"pk": session.pk})
 
-    copy = Action("Copy", url("session_copy"))
-    if session.status == Status.DRAFT:
-        opening = [Action("Open", url("session_open"), "btn-primary")] if session.starts_at > now else []
-        return [*opening, Action("Edit", url("session_edit")), copy, Action("Cancel", url("session_cancel"))]
-    if session.status == Status.OPEN and session.ends_at <= now:
-        marking = [Action("Mark attendance", url("attendance"), "btn-primary")] if accepted else []
-        return [*marking, copy]
-    if session.status == Status.OPEN:
-        finding = [Action("Find volunteers", url("matching"), "btn-primary")] if session.starts_at > now else []
-        messaging = [Action("Message accepted volunteers", url("message"))] if accepted else []
-        return [
-            *finding,
-            *messaging,
-            Action("Edit", url("session_edit")),
-            copy,
-            Action("Cancel", url("session_cancel")),
-        ]
-    return [copy]
+    actions = []
+    if permissions.open_refusal(session, now) is None:
+        actions.append(Action("Open", url("session_open"), "btn-primary"))
+    if permissions.invitations_closed_reason(session, now) is None:
+        actions.append(Action("Find volunteers", url("matching"), "btn-primary"))
+    if session.status == Status.OPEN and permissions.attendance_refusal(session, now) is None and accepted:
+        actions.append(Action("Mark attendance", url("attendance"), "btn-primary"))
+    if permissions.can_message(session, accepted):
+        actions.append(Action("Message accepted volunteers", url("message")))
+    if permissions.edit_refusal(session, now) is None:
+        actions.append(Action("Edit", url("session_edit")))
+    actions.append(Action("Copy", url("session_copy")))
+    if permissions.cancel_session_refusal(session, now) is None:
+        actions.append(Action("Cancel", url("session_cancel")))
+    return actions
 
 
-class SessionDetailView(SessionMixin, TemplateView):
-    """Everything about one session. Adjustments and topics to avoid are shown for accepted
-    volunteers only, and each showing is recorded in the audit trail."""
+class SessionDetailView(CoordinatorSessionMixin, TemplateView):
+    """Everything about one session. Adjustments and topics to avoid are shown only as
+    ``permissions.can_see_adjustments`` allows, and each showing is recorded in the audit trail."""
 
     template_name = "sessions_app/sessions/session_detail.html"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         context = self.get_context_data(**kwargs)
         record_special_category_list_view(
-            profiles=[booking.volunteer for booking in context["accepted"]],
+            profiles=[booking.volunteer for booking in context["accepted"] if booking.show_adjustments],
             actor=acting_user(request),
             where="session",
             organisation=context["session"].university,
@@ -330,10 +244,15 @@ class SessionDetailView(SessionMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         session: TeachingSession = context["session"]
+        viewer = acting_user(self.request)
         now = timezone.now()
-        bookings = list(
-            session.bookings.select_related("volunteer__user", "claim").order_by("volunteer__user__name", "pk")
-        )
+        bookings = selectors.session_bookings(session)
+        for booking in bookings:
+            booking.session = session
+            # For the template, which cannot call the rules itself.
+            booking.show_adjustments = permissions.can_see_adjustments(viewer, booking)  # type: ignore[attr-defined]
+            booking.can_cancel = permissions.can_cancel(booking, viewer)  # type: ignore[attr-defined]
+            booking.can_reinvite = permissions.can_reinvite(booking)  # type: ignore[attr-defined]
         groups = [
             BookingGroup(status, label, [booking for booking in bookings if booking.status == status])
             for status, label in GROUP_LABELS.items()
@@ -343,11 +262,10 @@ class SessionDetailView(SessionMixin, TemplateView):
             groups=[group for group in groups if group.bookings],
             accepted=accepted,
             filled=sum(booking.status in {BookingStatus.ACCEPTED, BookingStatus.ATTENDED} for booking in bookings),
-            can_cancel_bookings=session.starts_at > now and session.status == Status.OPEN,
             actions=session_actions(session, len(accepted), now),
             preferred_tags=list(session.preferred_tags.select_related("network").order_by("network__name", "name")),
             required_consents=list(session.required_consents.all()),
-            sent=list(session.messages.select_related("author")),
+            sent=selectors.messages_sent(session, bookings),
         )
         return context
 
@@ -355,7 +273,7 @@ class SessionDetailView(SessionMixin, TemplateView):
 # Copy, open, cancel --------------------------------------------------------------------------------
 
 
-class SessionCopyView(SessionMixin, CoordinatorFormView[CopyForm]):
+class SessionCopyView(CoordinatorSessionMixin, CoordinatorFormView[CopyForm]):
     template_name = "sessions_app/sessions/session_copy.html"
     form_class = CopyForm
     copy: TeachingSession
@@ -376,7 +294,7 @@ class SessionCopyView(SessionMixin, CoordinatorFormView[CopyForm]):
         return self.copy.get_absolute_url()
 
 
-class SessionOpenView(SessionMixin, CoordinatorFormView[ConfirmForm]):
+class SessionOpenView(CoordinatorSessionMixin, CoordinatorFormView[ConfirmForm]):
     template_name = "sessions_app/sessions/session_confirm_open.html"
     form_class = ConfirmForm
 
@@ -388,7 +306,7 @@ class SessionOpenView(SessionMixin, CoordinatorFormView[ConfirmForm]):
         return self.get_session().get_absolute_url()
 
 
-class SessionCancelView(SessionMixin, CoordinatorFormView[CancelForm]):
+class SessionCancelView(CoordinatorSessionMixin, CoordinatorFormView[CancelForm]):
     template_name = "sessions_app/sessions/session_confirm_cancel.html"
     form_class = CancelForm
 

@@ -20,7 +20,7 @@ from accounts.permissions import acting_user
 from sessions_app import services
 from sessions_app.forms.programmes import ModuleForm, ProgrammeForm
 from sessions_app.models import Module, Programme
-from sessions_app.views.coordinator import CoordinatorFormView, CoordinatorMixin
+from sessions_app.views.base import CoordinatorFormView, CoordinatorMixin
 
 
 class ProgrammeMixin(CoordinatorMixin):
@@ -67,10 +67,6 @@ class ProgrammeCreateView(ProgrammeMixin, CoordinatorFormView[ProgrammeForm]):
         chosen: Organisation | None = form.cleaned_data.get("university")
         return chosen or self.my_universities()[0]
 
-    def error_field(self, form: ProgrammeForm, error: Exception) -> str | None:
-        # The same name and year twice; a university's programme is the only other refusal.
-        return "name" if self.university_for(form).is_university else None
-
     def act(self, form: ProgrammeForm) -> str:
         self.saved = services.save_programme(
             university=self.university_for(form), actor=acting_user(self.request), **form.changes()
@@ -104,9 +100,6 @@ class ProgrammeEditView(ProgrammeMixin, CoordinatorFormView[ProgrammeForm]):
         context["programme"] = self.get_programme()
         return context
 
-    def error_field(self, form: ProgrammeForm, error: Exception) -> str | None:
-        return "name"
-
     def act(self, form: ProgrammeForm) -> str:
         programme = self.get_programme()
         services.save_programme(
@@ -139,10 +132,6 @@ class ModuleCreateView(ProgrammeMixin, CoordinatorFormView[ModuleForm]):
         context = super().get_context_data(**kwargs)
         context.update(programme=self.programme(), module=self.current())
         return context
-
-    def error_field(self, form: ModuleForm, error: Exception) -> str | None:
-        # Leads come from the university's staff, so the refusal left is a module code used twice.
-        return "code"
 
     def act(self, form: ModuleForm) -> str:
         services.save_module(

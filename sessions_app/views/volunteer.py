@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,10 +22,12 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from accounts.models import User
+from involvement.forms_views import ServiceFormView
 from involvement.links import absolute_url
+from sessions_app import permissions, selectors
 from sessions_app.calendar import FEED_STATUSES, booking_ics, feed_for
-from sessions_app.forms.volunteer import ACCEPT, BookingCancelForm, CheckInForm, InvitationAnswerForm
-from sessions_app.models import Booking, CalendarFeed, CheckIn, TeachingSession
+from sessions_app.forms.volunteer import ACCEPT, CheckInForm, InvitationAnswerForm, PlaceCancelForm
+from sessions_app.models import Booking, CalendarFeed, CheckIn
 from sessions_app.services import (
     SessionError,
     accept_invitation,
@@ -39,39 +40,14 @@ from sessions_app.services import (
     invitation_token,
     renew_calendar_feed,
 )
-from volunteers.models import VolunteerProfile
 from volunteers.views.own import VolunteerRequiredMixin
 
 BookingStatus = Booking.Status
 LINK_INVALID_TEMPLATE = "sessions_app/volunteer/link_invalid.html"
-PAST_STATUSES = {BookingStatus.ATTENDED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED}
-
-
-def own_bookings(profile: VolunteerProfile) -> QuerySet[Booking]:
-    """The volunteer's bookings, with what the pages show of each session."""
-    return Booking.objects.filter(volunteer=profile).select_related("session__module__programme__university")
 
 
 def invitation_url(booking: Booking) -> str:
     return reverse("sessions_app:invitation", kwargs={"token": invitation_token(booking)})
-
-
-def can_cancel(booking: Booking) -> bool:
-    """A volunteer cancels an accepted place before the session starts (after, attendance is marked)."""
-    return booking.status == BookingStatus.ACCEPTED and booking.session.starts_at > timezone.now()
-
-
-def invitation_state(booking: Booking) -> str:
-    """What the invitation page says: "open" while it can be answered, else why not."""
-    session = booking.session
-    now = timezone.now()
-    if booking.status != BookingStatus.INVITED:
-        return str(booking.status)
-    if session.status != TeachingSession.Status.OPEN or session.starts_at <= now:
-        return "closed"
-    if booking.invitation_expires_at <= now:
-        return "expired"
-    return "open"
 
 
 def link_invalid(request: HttpRequest, heading: str, error: SessionError) -> HttpResponse:
@@ -81,7 +57,7 @@ def link_invalid(request: HttpRequest, heading: str, error: SessionError) -> Htt
 # The invitation (from the email) -----------------------------------------------------------------
 
 
-class InvitationView(TemplateView):
+class BookingInvitationView(TemplateView):
     """Shows the invitation to anyone holding the link; the two buttons answer it (POST only).
 
     Whoever is signed in, the link is the key; only the invited volunteer, signed in, sees their
@@ -109,7 +85,7 @@ class InvitationView(TemplateView):
         context.update(
             booking=self.booking,
             session=self.booking.session,
-            state=invitation_state(self.booking),
+            state=permissions.invitation_state(self.booking),
             is_invitee=invitee is not None,
             someone_else=self.request.user.is_authenticated and invitee is None,
             adjustments=self.booking.volunteer.adjustments if invitee else None,
@@ -155,18 +131,10 @@ class MySessionsView(VolunteerRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        now = timezone.now()
-        invitations, upcoming, past = [], [], []
-        for booking in own_bookings(self.profile).order_by("session__starts_at", "pk"):
-            session = booking.session
-            if booking.status == BookingStatus.INVITED and booking.invitation_expires_at > now:
-                booking.answer_url = invitation_url(booking)  # type: ignore[attr-defined]  # for the template
-                invitations.append(booking)
-            elif booking.status == BookingStatus.ACCEPTED and session.ends_at > now:
-                upcoming.append(booking)
-            elif booking.status in PAST_STATUSES or booking.status == BookingStatus.ACCEPTED:
-                past.append(booking)
-        context.update(invitations=invitations, upcoming=upcoming, past=past[::-1])
+        sessions = selectors.my_sessions(self.profile, timezone.now())
+        for booking in sessions.invitations:
+            booking.answer_url = invitation_url(booking)  # type: ignore[attr-defined]  # for the template
+        context.update(invitations=sessions.invitations, upcoming=sessions.upcoming, past=sessions.past)
         return context
 
 
@@ -176,7 +144,7 @@ class MyBookingView(VolunteerRequiredMixin, TemplateView):
     template_name = "sessions_app/volunteer/my_booking.html"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        booking = get_object_or_404(own_bookings(self.profile), pk=kwargs["pk"])
+        booking = get_object_or_404(selectors.own_bookings(self.profile), pk=kwargs["pk"])
         if request.GET.get("ics") == "1":
             if booking.status not in FEED_STATUSES:
                 raise Http404("Only a booked session goes into a calendar.")
@@ -187,7 +155,7 @@ class MyBookingView(VolunteerRequiredMixin, TemplateView):
             self.get_context_data(
                 booking=booking,
                 session=booking.session,
-                can_cancel=can_cancel(booking),
+                can_cancel=permissions.can_cancel(booking, self.profile.user),
                 in_calendar=booking.status in FEED_STATUSES,
                 show_online_link=booking.status == BookingStatus.ACCEPTED,
                 answer_url=invitation_url(booking) if booking.status == BookingStatus.INVITED else "",
@@ -195,44 +163,48 @@ class MyBookingView(VolunteerRequiredMixin, TemplateView):
         )
 
 
-class MyBookingCancelView(VolunteerRequiredMixin, TemplateView):
+class MyBookingCancelView(VolunteerRequiredMixin, ServiceFormView[PlaceCancelForm]):
+    """Confirm, with an optional reason, then give up an accepted place; the coordinator is told."""
+
     template_name = "sessions_app/volunteer/booking_confirm_cancel.html"
+    form_class = PlaceCancelForm
+    domain_error = SessionError
 
     def get_booking(self) -> Booking:
-        return get_object_or_404(own_bookings(self.profile), pk=self.kwargs["pk"])
+        if not hasattr(self, "_booking"):
+            self._booking = get_object_or_404(selectors.own_bookings(self.profile), pk=self.kwargs["pk"])
+        return self._booking
 
-    def not_cancellable(self, booking: Booking) -> HttpResponse:
-        if booking.status == BookingStatus.ACCEPTED:
-            text = "This session has already started, so your place can no longer be cancelled here."
-        else:
-            text = f"There is no place to cancel: this booking is {booking.get_status_display().lower()}."
-        messages.info(self.request, text)
-        return redirect("sessions_app:my_booking", pk=booking.pk)
+    def refused(self) -> HttpResponse | None:
+        """Back to the booking, saying why, when there is no place to cancel (asked again on POST)."""
+        refusal = permissions.cancel_refusal(self.get_booking(), self.profile.user)
+        if refusal is None:
+            return None
+        messages.info(self.request, refusal)
+        return redirect("sessions_app:my_booking", pk=self.get_booking().pk)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        booking = self.get_booking()
-        if not can_cancel(booking):
-            return self.not_cancellable(booking)
-        return self.render_to_response(self.get_context_data(booking=booking, form=BookingCancelForm()))
+        return self.refused() or super().get(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        booking = self.get_booking()
-        if not can_cancel(booking):
-            return self.not_cancellable(booking)
-        form = BookingCancelForm(request.POST)
-        if form.is_valid():
-            try:
-                cancel_booking(booking=booking, actor=self.profile.user, reason=form.cleaned_data["reason"])
-            except SessionError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(
-                    request,
-                    f"You have cancelled your place at “{booking.session.title}”. We have told the coordinator. "
-                    "Thank you for letting us know.",
-                )
-                return redirect("sessions_app:my_sessions")
-        return self.render_to_response(self.get_context_data(booking=booking, form=form), status=400)
+        return self.refused() or super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["booking"] = self.get_booking()
+        return context
+
+    def act(self, form: PlaceCancelForm) -> str:
+        booking = cancel_booking(
+            booking=self.get_booking(), actor=self.profile.user, reason=form.cleaned_data["reason"]
+        )
+        return (
+            f"You have cancelled your place at “{booking.session.title}”. We have told the coordinator. "
+            "Thank you for letting us know."
+        )
+
+    def get_success_url(self) -> str:
+        return reverse("sessions_app:my_sessions")
 
 
 # Calendar ----------------------------------------------------------------------------------------

@@ -22,13 +22,14 @@ from volunteers.models import NetworkMembership, VolunteerProfile
 
 NOW = datetime.datetime(2026, 3, 2, 9, 30, 5, tzinfo=datetime.UTC)
 STAFF_EMAILS = [
+    "admin.carers@example.org",
     "admin@example.org",
     "coordinator.b@example.org",
     "coordinator@example.org",
     "finance@example.org",
     "lead@example.org",
 ]
-# The six documented accounts; the demo also has 40 more volunteers (volunteers/demo.py).
+# The seven documented accounts; the demo also has 40 more volunteers (volunteers/demo.py).
 DEMO_EMAILS = [*STAFF_EMAILS, "volunteer@example.org"]
 CREATED_OUTPUT = (
     "Demo data created.\n"
@@ -74,11 +75,12 @@ def counts() -> dict[str, int]:
     }
 
 
-def test_seed_demo_creates_the_six_demo_accounts(db: None, debug: None, frozen: time_machine.Traveller) -> None:
+def test_seed_demo_creates_the_seven_demo_accounts(db: None, debug: None, frozen: time_machine.Traveller) -> None:
     output = seed()
 
     assert output == CREATED_OUTPUT
     assert sorted(User.objects.filter(email__in=DEMO_EMAILS).values_list("email", "name")) == [
+        ("admin.carers@example.org", "Morag Campbell"),
         ("admin@example.org", "Aisha Rahman"),
         ("coordinator.b@example.org", "Tomasz Nowak"),
         ("coordinator@example.org", "Priya Shah"),
@@ -87,10 +89,12 @@ def test_seed_demo_creates_the_six_demo_accounts(db: None, debug: None, frozen: 
         ("volunteer@example.org", "Siân O'Brien"),
     ]
     assert sorted(Membership.objects.values_list("user__email", "role", "organisation__name")) == [
+        ("admin.carers@example.org", "admin", "Carers' Circle"),
         ("admin@example.org", "admin", "University of Northbridge"),
         ("coordinator.b@example.org", "coordinator", "Southgate University"),
         ("coordinator@example.org", "coordinator", "University of Northbridge"),
         ("finance@example.org", "finance", "University of Northbridge"),
+        ("lead@example.org", "admin", "Breast Cancer Voices"),
         ("lead@example.org", "lead", "Breast Cancer Voices"),
     ]
 
@@ -101,7 +105,7 @@ def test_seed_demo_accounts_are_verified_with_the_demo_password(db: None, debug:
     assert sorted(EmailAddress.objects.filter(email__in=DEMO_EMAILS).values_list("email", "verified", "primary")) == [
         (email, True, True) for email in sorted(DEMO_EMAILS)
     ]
-    assert [user.check_password(DEMO_PASSWORD) for user in User.objects.filter(email__in=DEMO_EMAILS)] == [True] * 6
+    assert [user.check_password(DEMO_PASSWORD) for user in User.objects.filter(email__in=DEMO_EMAILS)] == [True] * 7
 
 
 def test_seed_demo_volunteer_is_active_in_one_network(db: None, debug: None) -> None:
@@ -142,7 +146,7 @@ def test_seed_demo_gives_staff_the_demo_authenticator(db: None, debug: None, fro
 
     authenticators = Authenticator.objects.select_related("user").order_by("user__email")
     assert [(a.user.email, a.type) for a in authenticators] == [(email, "totp") for email in STAFF_EMAILS]
-    assert [TOTP(a).validate_code(demo_totp_code()) for a in authenticators] == [True] * 5
+    assert [TOTP(a).validate_code(demo_totp_code()) for a in authenticators] == [True] * 6
 
 
 def test_seed_demo_gives_the_volunteer_no_authenticator(db: None, debug: None) -> None:
@@ -159,12 +163,12 @@ def test_seed_demo_twice_duplicates_nothing(db: None, debug: None) -> None:
 
     assert counts() == after_first
     assert after_first == {
-        "User": 46,
+        "User": 47,
         "Organisation": 4,
-        "Membership": 5,
+        "Membership": 7,
         "Partnership": 3,
-        "EmailAddress": 46,
-        "Authenticator": 5,
+        "EmailAddress": 47,
+        "Authenticator": 6,
         "VolunteerProfile": 41,
         "NetworkMembership": 42,
     }
@@ -193,7 +197,7 @@ def test_seed_demo_runs_without_debug_when_forced(db: None, settings: object) ->
 
     output = seed("--force")
 
-    assert (output, User.objects.count(), Organisation.objects.count()) == (CREATED_OUTPUT, 46, 4)
+    assert (output, User.objects.count(), Organisation.objects.count()) == (CREATED_OUTPUT, 47, 4)
 
 
 def test_demo_code_prints_the_current_code(frozen: time_machine.Traveller) -> None:

@@ -587,9 +587,23 @@ def test_home_sends_a_lead_to_their_network(world: World) -> None:
 def test_home_shows_someone_without_a_role_or_profile_the_dashboard(world: World) -> None:
     response = signed_in(world.outsider).get("/")
 
-    [main] = find(response, "main")
     assert (response.status_code, h1(response)) == (200, f"Hello, {world.outsider.get_short_name()}")
-    assert (texts(response, "h2"), texts(main, "li")) == ([], [])
+    assert texts(response, "h2") == ["Would you like to volunteer?"]
+    assert texts(response, "p", id="no-networks") == [
+        "No network is taking applications here at the moment. If a charity or university has asked you to get "
+        "involved, they can send you a link to their application form."
+    ]
+
+
+def test_home_without_a_role_lists_the_networks_taking_applications(world: World) -> None:
+    Organisation.objects.filter(pk__in=[world.charity.pk, world.other_charity.pk]).update(takes_applications=True)
+
+    response = signed_in(world.outsider).get("/")
+
+    assert texts(response, "h3") == ["Charity A", "Charity B"]
+    assert [
+        dict(link.attributes)["href"] for link in find(response, "a") if "/apply/" in dict(link.attributes)["href"]
+    ] == ["/networks/charity-a/apply/", "/networks/charity-b/apply/"]
 
 
 # Organisations

@@ -39,6 +39,7 @@ def test_apply_then_lead_accepts_then_volunteer_sets_availability_and_consents(l
     applicant.get_by_label("Your full name").fill(NAME)
     applicant.get_by_label("Email address").fill(EMAIL)
     applicant.get_by_label("Text message (SMS)").check()
+    applicant.get_by_label("Phone number").fill("07700 900123")
     applicant.get_by_label("Patient or service user").check()
     applicant.get_by_label("Why would you like to be involved?").fill(STATEMENT)
     applicant.get_by_label("How did you hear about us? (optional)").select_option(label="At a hospital or clinic")
@@ -85,8 +86,9 @@ def test_apply_then_lead_accepts_then_volunteer_sets_availability_and_consents(l
 
     # ...and agree to share their story with students.
     applicant.get_by_role("link", name="Consent", exact=True).click()
-    applicant.locator("#purpose-share-story").get_by_role("button", name="I agree").click()
-    assert applicant.locator("#purpose-share-story .consent-state").inner_text().startswith("You agreed on ")
+    applicant.locator("#purpose-breast-cancer-voices-share-story").get_by_role("button", name="I agree").click()
+    consent_state = applicant.locator("#purpose-breast-cancer-voices-share-story .consent-state")
+    assert consent_state.inner_text().startswith("You agreed on ")
 
     profile = VolunteerProfile.objects.get(user__email=EMAIL)
     [grant] = ConsentRecord.objects.filter(volunteer=profile)
@@ -94,7 +96,10 @@ def test_apply_then_lead_accepts_then_volunteer_sets_availability_and_consents(l
         (1, "morning"),
         (3, "afternoon"),
     ]
-    assert list(VolunteerProfile.objects.with_current_grants(["share-story"]).filter(pk=profile.pk)) == [profile]
+    northbridge = membership.network.partnerships_as_network.get().university
+    assert list(
+        VolunteerProfile.objects.with_current_grants(["share-story"], university=northbridge).filter(pk=profile.pk)
+    ) == [profile]
     assert (grant.purpose.code, grant.action, grant.method, grant.text.version) == (
         "share-story",
         "granted",

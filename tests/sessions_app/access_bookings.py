@@ -41,6 +41,23 @@ def accepted_booking_of_university_a(world: World) -> dict[str, Any]:
     return {"pk": booking.pk}
 
 
+def declined_booking_of_university_a(world: World) -> dict[str, Any]:
+    session = session_at(world.university, world.coordinator)
+    volunteer = factories.NetworkMembershipFactory(network=world.charity).volunteer
+    booking = BookingFactory(session=session, volunteer=volunteer, status=Booking.Status.DECLINED)
+    return {"pk": booking.pk}
+
+
+def attended_booking_of_university_a(world: World) -> dict[str, Any]:
+    starts_at = timezone.now() - datetime.timedelta(days=2)
+    session = session_at(
+        world.university, world.coordinator, starts_at=starts_at, ends_at=starts_at + datetime.timedelta(hours=2)
+    )
+    volunteer = factories.NetworkMembershipFactory(network=world.charity).volunteer
+    booking = BookingFactory(session=session, volunteer=volunteer, status=Booking.Status.ATTENDED)
+    return {"pk": booking.pk}
+
+
 def coordinator_page(name: str, kwargs: Callable[[World], dict[str, Any]], **options: Any) -> Access:
     return Access(name, kwargs, allowed="coordinator", wrong_role="lead", other_org="other_coordinator", **options)
 
@@ -52,4 +69,6 @@ ACCESS_BOOKINGS: list[Access] = [
     coordinator_page("sessions_app:message", session_of_university_a()),
     coordinator_page("sessions_app:attendance", session_of_university_a(ended=True)),
     coordinator_page("sessions_app:booking_cancel", accepted_booking_of_university_a),
+    coordinator_page("sessions_app:reinvite", declined_booking_of_university_a),
+    coordinator_page("sessions_app:attendance_correct", attended_booking_of_university_a),
 ]

@@ -78,3 +78,23 @@ def session_at(university, owner, **fields) -> TeachingSession:  # type: ignore[
     """An open session of ``university`` owned by ``owner`` (a coordinator there)."""
     module = ModuleFactory(programme=ProgrammeFactory(university=university))
     return TeachingSessionFactory(module=module, owner=owner, **fields)
+
+
+def free_for(session: TeachingSession, *volunteers) -> None:  # type: ignore[no-untyped-def]
+    """Make each volunteer usually free at the session's weekday and part of the day, as they told us."""
+    from volunteers.models import WeeklyAvailability, part_of_day
+
+    weekday = timezone.localdate(session.starts_at).weekday()
+    part = part_of_day(session.starts_at)
+    for volunteer in volunteers:
+        WeeklyAvailability.objects.get_or_create(volunteer=volunteer, weekday=weekday, part_of_day=part)
+
+
+def invite_free(*, session: TeachingSession, volunteers, **kwargs) -> list[Booking]:  # type: ignore[no-untyped-def]
+    """``services.invite_volunteers`` for volunteers made free at the session's time first (the
+    tests that are not about availability invite people within what they told us)."""
+    from sessions_app.services import invite_volunteers
+
+    volunteers = list(volunteers)
+    free_for(session, *volunteers)
+    return invite_volunteers(session=session, volunteers=volunteers, **kwargs)

@@ -166,10 +166,13 @@ def test_matching_lists_each_suggestion_with_a_box_to_tick_and_the_reason(world:
     ]
     [invite_form] = find(response, "form", action=url(session, "invite"))
     assert dict(invite_form.attributes)["method"] == "post"
-    boxes = find(invite_form, "input", type="checkbox")
+    boxes = find(invite_form, "input", type="checkbox", name="volunteers")
     assert [(dict(box.attributes)["name"], dict(box.attributes)["value"]) for box in boxes] == [
         ("volunteers", str(siân.pk)),
         ("volunteers", str(zoë.pk)),
+    ]
+    assert [dict(box.attributes)["id"] for box in find(invite_form, "input", name="agreed_with_volunteer")] == [
+        "id_agreed_with_volunteer"
     ]
     links = [dict(link.attributes)["href"] for link in find(find(response, "tbody")[0], "a")]
     assert links == [f"/volunteers/{siân.pk}/", f"/volunteers/{zoë.pk}/"]
@@ -462,7 +465,9 @@ def test_invite_into_a_draft_session_shows_the_service_s_reason(world: World) ->
 
     response = refused(world, session, [ann.pk])
 
-    assert error_of(response, "id_volunteers_error") == "Open the session before inviting volunteers."
+    assert error_of(response, "id_volunteers_error") == (
+        "This session is still a draft. Open it from the session page, and suggestions will appear here."
+    )
 
 
 def test_invite_only_takes_a_post(world: World) -> None:
@@ -647,7 +652,7 @@ def test_booking_cancel_of_a_cancelled_booking_says_so_and_changes_nothing(world
 
     booking.refresh_from_db()
     assert response.status_code == 400
-    assert form_errors(response) == ["This booking cannot be cancelled: it is cancelled."]
+    assert form_errors(response) == ["There is no place to cancel: this booking is cancelled."]
     assert (booking.status, booking.cancel_reason, Notification.objects.count()) == (
         BookingStatus.CANCELLED,
         "Unwell",
@@ -785,7 +790,10 @@ def test_attendance_once_marked_shows_what_was_recorded(world: World) -> None:
     again = client.post(url(session, "attendance"), {})
 
     assert find(response, "fieldset") == []
-    assert table_rows(response) == [["Ann Able", "Attended", "2.00"], ["Bea Best", "Did not attend", "—"]]
+    assert table_rows(response) == [
+        ["Ann Able", "Attended", "2.00", "Correct Ann Able’s attendance"],
+        ["Bea Best", "Did not attend", "—", "Correct Bea Best’s attendance"],
+    ]
     assert (again.status_code, texts(again, "div", id="form-errors")) == (
         400,
         ["There is nobody to mark: no accepted bookings are waiting."],
@@ -813,3 +821,180 @@ def test_attendance_query_count_does_not_grow(world: World, django_assert_num_qu
         response = client.get(url(session, "attendance"))
 
     assert (len(find(response, "fieldset")), len(table_rows(response))) == (count, count)
+
+
+# Someone not suggested, found by name ------------------------------------------------------------
+
+
+def test_matching_finds_someone_not_suggested_and_says_why(world: World) -> None:
+    session = ahead(world)
+    evening_only = person(world, "Eira Evans")
+    evening_only.weekly_availability.update(part_of_day="evening")
+
+    response = signed_in(world.coordinator).get(url(session, "matching"), {"name": "eira"})
+
+    assert response.status_code == 200
+    assert texts(response, "p", id="count") == ["Nobody can be suggested at the moment."]
+    [found] = find(response, "fieldset", id="found")
+    assert [texts(row, "td") for row in find(find(found, "tbody")[0], "tr")] == [
+        ["Invite Eira Evans", "Eira Evans", "Beyond what they told us: not usually free on Tuesday mornings."]
+    ]
+
+
+def test_matching_search_never_finds_another_universitys_volunteers(world: World) -> None:
+    session = ahead(world)
+    person(world, "Eira Evans", network=world.other_charity)
+
+    response = signed_in(world.coordinator).get(url(session, "matching"), {"name": "Eira"})
+
+    assert find(response, "fieldset", id="found") == []
+    assert texts(response, "p", id="found-none") == [
+        "Nobody of a partner network who is not yet invited has a name like “Eira”."
+    ]
+
+
+def test_inviting_beyond_what_they_told_us_needs_the_box_ticked(world: World) -> None:
+    session = ahead(world)
+    evening_only = person(world, "Eira Evans")
+    evening_only.weekly_availability.update(part_of_day="evening")
+    client = signed_in(world.coordinator)
+
+    refused = client.post(url(session, "invite"), {"volunteers": [evening_only.pk]})
+    agreed = client.post(url(session, "invite"), {"volunteers": [evening_only.pk], "agreed_with_volunteer": "on"})
+
+    assert refused.status_code == 400
+    assert error_of(refused, "id_volunteers_error") == (
+        "This invitation goes beyond what they told us: Eira Evans: not usually free on Tuesday mornings. "
+        "Invite them only if you have agreed it with them first, and tick the box to say so."
+    )
+    assert (agreed.status_code, agreed["Location"]) == (302, session_url(session))
+    [booking] = Booking.objects.filter(session=session)
+    assert booking.volunteer == evening_only
+    assert list(ActivityLog.objects.filter(action="booking.invited").values_list("data", flat=True)) == [
+        {
+            "session": session.pk,
+            "volunteer": evening_only.pk,
+            "round": 1,
+            "agreed_outside": ["not usually free on Tuesday mornings"],
+        }
+    ]
+
+
+# Inviting again ---------------------------------------------------------------------------------
+
+
+def reinvite_url(booking: Booking) -> str:
+    return f"/bookings/{booking.pk}/invite-again/"
+
+
+def test_reinvite_page_after_a_cancellation_asks_to_have_talked_first(world: World) -> None:
+    session = ahead(world)
+    booking = BookingFactory(
+        session=session, volunteer=person(world, "Ann Able"), status=BookingStatus.CANCELLED, cancel_reason="Unwell"
+    )
+
+    response = signed_in(world.coordinator).get(reinvite_url(booking))
+
+    assert h1(response) == "Invite Ann Able again?"
+    assert texts(response, "p", id="why") == [
+        "Ann Able cancelled their place . Please invite them again only if you have talked with them and they "
+        "would like to come after all."
+    ]
+
+
+def test_reinvite_sends_a_new_invitation(world: World, django_capture_on_commit_callbacks: Any) -> None:
+    session = ahead(world)
+    booking = BookingFactory(session=session, volunteer=person(world, "Ann Able"), status=BookingStatus.DECLINED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(world.coordinator).post(reinvite_url(booking), {})
+
+    booking.refresh_from_db()
+    assert (response.status_code, response["Location"]) == (302, session_url(session))
+    assert (booking.status, booking.invitation_round) == (BookingStatus.INVITED, 2)
+    assert flashed(response) == ["Ann Able is invited again. We have emailed them a new link."]
+    assert [message.to for message in mail.outbox] == [["ann.able@example.org"]]
+
+
+def test_reinvite_of_someone_with_a_place_says_why_and_changes_nothing(world: World) -> None:
+    session = ahead(world)
+    booking = accepted(session, person(world, "Ann Able"))
+    client = signed_in(world.coordinator)
+
+    page = client.get(reinvite_url(booking))
+    posted = client.post(reinvite_url(booking), {})
+
+    assert texts(page, "p", id="refusal") == ["Ann Able already has a place on this session (accepted)."]
+    booking.refresh_from_db()
+    assert (posted.status_code, booking.status, Notification.objects.count()) == (400, BookingStatus.ACCEPTED, 0)
+
+
+def test_session_page_lists_the_invitations_sent(world: World, django_capture_on_commit_callbacks: Any) -> None:
+    session = ahead(world)
+    ann = person(world, "Ann Able")
+    signed_in(world.coordinator).post(url(session, "invite"), {"volunteers": [ann.pk]})
+
+    response = signed_in(world.coordinator).get(session_url(session))
+
+    [article] = find(response, "article")
+    assert text_of(article) == (
+        f"Invitation to “Breaking bad news” Invitation sent 5 March 2026, 09:00 by {world.coordinator.name} "
+        "to Ann Able."
+    )
+
+
+# Correcting attendance ----------------------------------------------------------------------------
+
+
+def correct_url(booking: Booking) -> str:
+    return f"/bookings/{booking.pk}/attendance/"
+
+
+def test_attendance_correction_changes_the_answer_and_is_recorded(world: World) -> None:
+    session = over(world, status=SessionStatus.COMPLETED)
+    booking = BookingFactory(
+        session=session, volunteer=person(world, "Ann Able"), status=BookingStatus.ATTENDED, hours=Decimal("2.00")
+    )
+    client = signed_in(world.coordinator)
+
+    page = client.get(correct_url(booking))
+    response = client.post(correct_url(booking), {"status": "no_show"})
+
+    assert h1(page) == "Correct Ann Able’s attendance"
+    assert (response.status_code, response["Location"]) == (302, url(session, "attendance"))
+    assert flashed(response) == ["Corrected: Ann Able is now marked did not attend."]
+    booking.refresh_from_db()
+    assert (booking.status, booking.hours) == (BookingStatus.NO_SHOW, None)
+    assert ActivityLog.objects.filter(action="booking.attendance_corrected", actor=world.coordinator).count() == 1
+
+
+def test_attendance_correction_with_no_answer_says_so(world: World) -> None:
+    session = over(world, status=SessionStatus.COMPLETED)
+    booking = BookingFactory(session=session, volunteer=person(world, "Ann Able"), status=BookingStatus.ATTENDED)
+
+    response = signed_in(world.coordinator).post(correct_url(booking), {"status": "maybe"})
+
+    assert response.status_code == 400
+    assert error_of(response, "id_status_error") == "Please choose attended or did not attend."
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.ATTENDED
+
+
+def test_attendance_correction_after_thirty_days_is_not_offered(world: World) -> None:
+    long_ago = session_at(
+        world.university,
+        world.coordinator,
+        starts_at=march(1, 10) - datetime.timedelta(days=40),
+        ends_at=march(1, 12) - datetime.timedelta(days=40),
+        status=SessionStatus.COMPLETED,
+    )
+    booking = BookingFactory(session=long_ago, volunteer=person(world, "Ann Able"), status=BookingStatus.ATTENDED)
+    client = signed_in(world.coordinator)
+
+    page = client.get(correct_url(booking))
+    attendance = client.get(url(long_ago, "attendance"))
+
+    assert texts(page, "p", id="refusal") == [
+        "Attendance can be corrected for 30 days after the session, so this can no longer be changed here."
+    ]
+    assert table_rows(attendance) == [["Ann Able", "Attended", "—", ""]]

@@ -20,11 +20,10 @@ from sessions_app.services import (
     calendar_feed_for,
     cancel_booking,
     cancel_session,
-    invite_volunteers,
     renew_calendar_feed,
 )
 from tests.conftest import World
-from tests.sessions_app.factories import BookingFactory, session_at
+from tests.sessions_app.factories import BookingFactory, invite_free, session_at
 from volunteers.models import VolunteerProfile
 from volunteers.services import erase_volunteer
 
@@ -73,9 +72,7 @@ def session(world: World, title: str, day: int, **fields: Any) -> TeachingSessio
 
 
 def accepted(world: World, profile: VolunteerProfile, title: str, day: int, **fields: Any) -> Booking:
-    [invited] = invite_volunteers(
-        session=session(world, title, day, **fields), volunteers=[profile], actor=world.coordinator
-    )
+    [invited] = invite_free(session=session(world, title, day, **fields), volunteers=[profile], actor=world.coordinator)
     return accept_invitation(booking=invited, actor=profile.user)
 
 

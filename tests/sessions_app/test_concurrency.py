@@ -16,10 +16,10 @@ from django.db import connection
 
 from accounts.models import User
 from sessions_app.models import Booking, TeachingSession
-from sessions_app.services import SessionError, accept_invitation, invite_volunteers
+from sessions_app.services import SessionError, accept_invitation
 from tests import factories
 from tests.conftest import World
-from tests.sessions_app.factories import BookingFactory, in_days, session_at
+from tests.sessions_app.factories import BookingFactory, in_days, invite_free, session_at
 from volunteers.models import VolunteerProfile
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -93,9 +93,7 @@ def test_accept_invitation_last_place_goes_to_exactly_one_of_twenty(world: World
     session = session_at(world.university, world.coordinator, places=3, starts_at=in_days(14 + round_number))
     for profile in volunteers(world, 2, -round_number):
         BookingFactory(session=session, volunteer=profile, status=Booking.Status.ACCEPTED)
-    invited = invite_volunteers(
-        session=session, volunteers=volunteers(world, THREADS, round_number), actor=world.coordinator
-    )
+    invited = invite_free(session=session, volunteers=volunteers(world, THREADS, round_number), actor=world.coordinator)
 
     results = all_at_once([accepting(booking.pk, booking.volunteer.user_id) for booking in invited])
 
@@ -117,7 +115,7 @@ def test_accept_invitation_every_round_has_one_winner(world: World) -> None:
             starts_at=in_days(30 + round_number),
             title=f"Round {round_number}",
         )
-        invited = invite_volunteers(
+        invited = invite_free(
             session=session, volunteers=volunteers(world, THREADS, 100 + round_number), actor=world.coordinator
         )
 
@@ -134,8 +132,7 @@ def test_accept_invitation_overlapping_sessions_at_once_accepts_one(world: World
     second = session_at(world.university, world.coordinator, title="Late morning session", starts_at=starts_at + HOUR)
     [profile] = volunteers(world, 1, 200 + round_number)
     bookings = [
-        invite_volunteers(session=session, volunteers=[profile], actor=world.coordinator)[0]
-        for session in (first, second)
+        invite_free(session=session, volunteers=[profile], actor=world.coordinator)[0] for session in (first, second)
     ]
 
     results = all_at_once([accepting(booking.pk, profile.user_id) for booking in bookings])

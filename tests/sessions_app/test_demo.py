@@ -163,7 +163,9 @@ def test_demo_accepted_volunteers_hold_the_consents_their_sessions_need(seeded):
         if not required or not accepted:
             continue
         holding = set(
-            VolunteerProfile.objects.filter(pk__in=accepted).with_current_grants(required).values_list("pk", flat=True)
+            VolunteerProfile.objects.filter(pk__in=accepted)
+            .with_current_grants(required, university=session.university)
+            .values_list("pk", flat=True)
         )
         assert holding == accepted, session.title
         checked += len(accepted)
@@ -179,3 +181,25 @@ def test_seeding_the_demo_twice_creates_no_more_sessions(seeded, settings):
     assert counts() == before
     # With expenses/demo.py's 7 admissions interview days and their 9 bookings.
     assert before == {"Programme": 3, "Module": 6, "TeachingSession": 17, "Booking": 32}
+
+
+def test_demo_invitations_keep_to_what_each_volunteer_told_us(seeded):
+    """The availability page's promise: invited only when usually free, not away, under the monthly limit."""
+    from sessions_app.matching import outside_what_they_said
+
+    broken = []
+    for session in TeachingSession.objects.select_related("module__programme__university"):
+        bookings = {booking.volunteer_id: booking for booking in session.bookings.select_related("volunteer__user")}
+        volunteers = [booking.volunteer for booking in bookings.values()]
+        for volunteer_id, reasons in outside_what_they_said(session, volunteers).items():
+            # The monthly limit counts the places held: one declined earlier in the month is no break.
+            holding = bookings[volunteer_id].status in {Status.ACCEPTED, Status.ATTENDED}
+            kept = [reason for reason in reasons if holding or "the most they asked for" not in reason]
+            if kept:
+                broken.append((session.title, volunteer_id, kept))
+
+    assert broken == []
+
+
+def test_demo_sessions_fall_on_teaching_days(seeded):
+    assert {timezone.localtime(session.starts_at).weekday() for session in TeachingSession.objects.all()} <= {1, 2, 3}

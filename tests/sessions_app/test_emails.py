@@ -27,7 +27,6 @@ from sessions_app.services import (
     cancel_session,
     check_in_token,
     invitation_token,
-    invite_volunteers,
     message_accepted_volunteers,
     save_session,
     send_due_check_ins,
@@ -36,7 +35,7 @@ from sessions_app.services import (
 from tests import factories
 from tests.accounts.test_views import find, text_of, texts
 from tests.conftest import World
-from tests.sessions_app.factories import session_at
+from tests.sessions_app.factories import invite_free, session_at
 from volunteers.models import VolunteerProfile
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -100,7 +99,7 @@ def session(world: World) -> TeachingSession:
 
 @pytest.fixture
 def invited(world: World, session: TeachingSession, profile: VolunteerProfile) -> Booking:
-    [booking] = invite_volunteers(session=session, volunteers=[profile], actor=world.coordinator)
+    [booking] = invite_free(session=session, volunteers=[profile], actor=world.coordinator)
     return booking
 
 
@@ -153,7 +152,7 @@ def test_invitation_email(
 ) -> None:
     [message] = deliver(
         django_capture_on_commit_callbacks,
-        invite_volunteers,
+        invite_free,
         session=session,
         volunteers=[profile],
         actor=world.coordinator,
@@ -184,8 +183,14 @@ def test_invitation_email(
 def test_booking_confirmed_email_carries_the_calendar_file(
     world: World, invited: Booking, profile: VolunteerProfile, django_capture_on_commit_callbacks: Any
 ) -> None:
-    [message] = deliver(django_capture_on_commit_callbacks, accept_invitation, booking=invited, actor=None)
+    message, to_owner = deliver(django_capture_on_commit_callbacks, accept_invitation, booking=invited, actor=None)
 
+    assert (to_owner.to, to_owner.subject) == ([world.coordinator.email], f"{NAME} is coming to Storytelling")
+    assert to_owner.body == (
+        f"Hello,\n\n{NAME} has accepted your invitation to this session:\n\n{FACTS_TEXT}\n"
+        "1 of 2 places filled.\n\nThe session's page:\n"
+        f"{SITE}/sessions/{invited.session_id}/\n"
+    )
     assert (message.to, message.subject) == ([world.volunteer.email], "Your place is booked: Storytelling")
     assert message.body == (
         f"Dear {NAME},\n\n"
@@ -258,7 +263,7 @@ def test_session_cancelled_email_to_everyone_invited_or_booked(
     world: World, session: TeachingSession, booked: Booking, django_capture_on_commit_callbacks: Any
 ) -> None:
     other = factories.NetworkMembershipFactory(network=world.charity).volunteer
-    invite_volunteers(session=session, volunteers=[other], actor=world.coordinator)
+    invite_free(session=session, volunteers=[other], actor=world.coordinator)
 
     sent = deliver(
         django_capture_on_commit_callbacks,

@@ -94,8 +94,16 @@ def names(session: TeachingSession, **filters: Any) -> list[str]:
     return [suggestion.volunteer.display_name for suggestion in suggest(session, **filters)]
 
 
+def wording(network: Organisation, purpose: ConsentPurpose, *relying: Organisation) -> None:
+    """A new version of ``network``'s wording of ``purpose``, naming the network and ``relying``."""
+    factories.ConsentTextFactory(purpose=purpose, network=network, organisations=[network, *relying])
+
+
 def grant(person: VolunteerProfile, purpose: ConsentPurpose) -> None:
-    text = volunteer_services.current_text(purpose) or factories.ConsentTextFactory(purpose=purpose)
+    """A grant of the current wording of ``purpose`` of the person's (first) network."""
+    network = person.memberships.order_by("pk").first().network  # type: ignore[union-attr]  # every test volunteer has one
+    text = volunteer_services.current_text(purpose, network)
+    assert text is not None
     volunteer_services.grant_consent(profile=person, text=text, actor=person.user)
 
 
@@ -272,8 +280,8 @@ def test_suggest_needs_a_current_grant_of_every_required_consent(
     world: World, consent_purposes: list[ConsentPurpose]
 ) -> None:
     story, recording = (ConsentPurpose.objects.get(code=code) for code in ["share-story", "recording"])
-    factories.ConsentTextFactory(purpose=story)
-    factories.ConsentTextFactory(purpose=recording)
+    wording(world.charity, story, world.university)
+    wording(world.charity, recording, world.university)
     session = a_session(world)
     session.required_consents.set([story, recording])
     one = volunteer(world, "Story only")
@@ -281,17 +289,39 @@ def test_suggest_needs_a_current_grant_of_every_required_consent(
     withdrawn = volunteer(world, "Recording withdrawn")
     grant(withdrawn, story)
     grant(withdrawn, recording)
-    volunteer_services.withdraw_consent(profile=withdrawn, purpose=recording, actor=withdrawn.user)
+    volunteer_services.withdraw_consent(
+        profile=withdrawn, purpose=recording, network=world.charity, actor=withdrawn.user
+    )
     volunteer(world, "Never asked")
     old_wording = volunteer(world, "Both given, story on the old wording")
     grant(old_wording, story)
     grant(old_wording, recording)
     regranted = volunteer(world, "Both given again on the new wording")
     grant(regranted, recording)
-    factories.ConsentTextFactory(purpose=story)  # version 2: grants of version 1 are no longer current
+    wording(world.charity, story, world.university)  # version 2: grants of version 1 are no longer current
     grant(regranted, story)
 
     assert names(session) == ["Both given again on the new wording"]
+
+
+def test_suggest_needs_a_grant_of_wording_that_names_the_sessions_university(
+    world: World, consent_purposes: list[ConsentPurpose]
+) -> None:
+    """Consent covers only the organisations named: a grant of Charity A's wording that names only
+    Charity A does not let University A book the volunteer, until a version naming it is agreed to."""
+    story = ConsentPurpose.objects.get(code="share-story")
+    wording(world.charity, story)
+    session = a_session(world)
+    session.required_consents.set([story])
+    person = volunteer(world, "Agreed to wording not naming University A")
+    grant(person, story)
+
+    assert names(session) == []
+
+    wording(world.charity, story, world.university)
+    grant(person, story)
+
+    assert names(session) == ["Agreed to wording not naming University A"]
 
 
 def test_suggest_needs_no_consent_when_none_is_required(world: World, consent_purposes: list[ConsentPurpose]) -> None:
@@ -450,7 +480,7 @@ def test_suggest_takes_a_fixed_number_of_queries(
 ) -> None:
     radiotherapy = tag(world, "radiotherapy")
     story = ConsentPurpose.objects.get(code="share-story")
-    factories.ConsentTextFactory(purpose=story)
+    wording(world.charity, story, world.university)
     session = a_session(world)
     session.preferred_tags.set([radiotherapy])
     session.required_consents.set([story])

@@ -29,14 +29,13 @@ from sessions_app.services import (
     check_in_from_token,
     check_in_token,
     decline_invitation,
-    invite_volunteers,
     mark_attendance,
     send_due_check_ins,
     send_due_reminders,
 )
 from tests import factories
 from tests.conftest import World
-from tests.sessions_app.factories import BookingFactory, session_at
+from tests.sessions_app.factories import BookingFactory, invite_free, session_at
 from volunteers.models import NetworkMembership, VolunteerProfile
 
 UTC = datetime.UTC
@@ -92,7 +91,7 @@ def accepted_at(
 ) -> Booking:
     """Invite ``profile`` and have them accept at ``when``, through the services."""
     clock.move_to(when)
-    [booking] = invite_volunteers(session=session, volunteers=[profile], actor=world.coordinator)
+    [booking] = invite_free(session=session, volunteers=[profile], actor=world.coordinator)
     return accept_invitation(booking=booking, actor=profile.user)
 
 
@@ -301,7 +300,7 @@ def test_send_due_reminders_only_accepted_bookings(
         volunteer_in(world.charity, name) for name in ["Ann Ames", "Bob Baker", "Cat Cole", "Dan Dale"]
     )
     clock.move_to(starts_at - 20 * DAY)
-    invited = invite_volunteers(session=session, volunteers=[ann, bob, cat, dan], actor=world.coordinator)
+    invited = invite_free(session=session, volunteers=[ann, bob, cat, dan], actor=world.coordinator)
     accept_invitation(booking=invited[0], actor=ann.user)
     decline_invitation(booking=invited[1], actor=bob.user)
     accept_invitation(booking=invited[3], actor=dan.user)

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core import mail, signing
 from django.db import models
 
-from accounts.models import Partnership, User
+from accounts.models import Membership, Partnership, User
 from involvement.models import ActivityLog, Notification
 from sessions_app import services
 from sessions_app.models import Booking, CheckIn, Module, Programme, SessionMessage, TeachingSession
@@ -31,7 +31,6 @@ from sessions_app.services import (
     decline_invitation,
     expire_invitations,
     invitation_token,
-    invite_volunteers,
     mark_attendance,
     message_accepted_volunteers,
     open_session,
@@ -42,7 +41,7 @@ from sessions_app.services import (
 )
 from tests import factories
 from tests.conftest import World
-from tests.sessions_app.factories import BookingFactory, ModuleFactory, ProgrammeFactory, session_at
+from tests.sessions_app.factories import BookingFactory, ModuleFactory, ProgrammeFactory, invite_free, session_at
 from volunteers.models import ConsentPurpose, ConsentText, NetworkMembership, VolunteerProfile
 from volunteers.services import grant_consent, pause_volunteer, publish_consent_text
 
@@ -784,13 +783,23 @@ def test_cancel_session_over_is_refused(world: World, status: str) -> None:
 # Invitations ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [SessionStatus.DRAFT, SessionStatus.COMPLETED, SessionStatus.CANCELLED])
-def test_invite_volunteers_session_not_open_is_refused(world: World, status: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (
+            SessionStatus.DRAFT,
+            "This session is still a draft. Open it from the session page, and suggestions will appear here.",
+        ),
+        (SessionStatus.COMPLETED, "This session has taken place, so nobody can be invited to it."),
+        (SessionStatus.CANCELLED, "This session was cancelled, so nobody can be invited to it."),
+    ],
+)
+def test_invite_volunteers_session_not_open_is_refused(world: World, status: str, reason: str) -> None:
     session = new_session(world, status=status)
 
     refused(
-        "Open the session before inviting volunteers.",
-        lambda: invite_volunteers(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator),
+        reason,
+        lambda: invite_free(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator),
     )
 
 
@@ -798,8 +807,8 @@ def test_invite_volunteers_started_session_is_refused(world: World) -> None:
     session = new_session(world, starts_at=NOW, ends_at=NOW + HOUR)
 
     refused(
-        "This session has already started.",
-        lambda: invite_volunteers(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator),
+        "This session has already started, so nobody can be invited to it now.",
+        lambda: invite_free(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator),
     )
 
 
@@ -808,21 +817,30 @@ def test_invite_volunteers_nobody_chosen_is_refused(world: World) -> None:
 
     refused(
         "Please choose at least one volunteer to invite.",
-        lambda: invite_volunteers(session=session, volunteers=[], actor=world.coordinator),
+        lambda: invite_free(session=session, volunteers=[], actor=world.coordinator),
     )
 
 
-@pytest.mark.parametrize("earlier", [BookingStatus.INVITED, BookingStatus.DECLINED, BookingStatus.EXPIRED])
-def test_invite_volunteers_already_invited_is_refused(world: World, earlier: str) -> None:
+@pytest.mark.parametrize(
+    ("earlier", "reason"),
+    [
+        (BookingStatus.INVITED, "Ann Ames has already been invited to this session and can still answer."),
+        (BookingStatus.ACCEPTED, "Ann Ames already has a place on this session (accepted)."),
+        (
+            BookingStatus.CANCELLED,
+            "Ann Ames cancelled their place on this session. To invite them again after talking with them, "
+            "use “Invite again” on the session page.",
+        ),
+    ],
+)
+def test_invite_volunteers_already_booked_is_refused(world: World, earlier: str, reason: str) -> None:
     session = new_session(world)
     ann = volunteer_in(world.charity, "Ann Ames")
     booked(session, ann, earlier)
 
     refused(
-        "Ann Ames has already been invited to this session.",
-        lambda: invite_volunteers(
-            session=session, volunteers=[profile_of(world.volunteer), ann], actor=world.coordinator
-        ),
+        reason,
+        lambda: invite_free(session=session, volunteers=[profile_of(world.volunteer), ann], actor=world.coordinator),
     )
 
 
@@ -833,9 +851,7 @@ def test_invite_volunteers_volunteer_not_active_is_refused(world: World, status:
 
     refused(
         NOT_PARTNERED.format(name="Pat Pugh"),
-        lambda: invite_volunteers(
-            session=session, volunteers=[profile_of(world.volunteer), paused], actor=world.coordinator
-        ),
+        lambda: invite_free(session=session, volunteers=[profile_of(world.volunteer), paused], actor=world.coordinator),
     )
 
 
@@ -845,7 +861,7 @@ def test_invite_volunteers_from_a_network_not_partnered_is_refused(world: World)
 
     refused(
         NOT_PARTNERED.format(name="Sam Stone"),
-        lambda: invite_volunteers(
+        lambda: invite_free(
             session=session, volunteers=[profile_of(world.volunteer), stranger], actor=world.coordinator
         ),
     )
@@ -866,7 +882,7 @@ def test_invite_volunteers_partnership_not_active_today_is_refused(
 
     refused(
         NOT_PARTNERED.format(name=profile.display_name),
-        lambda: invite_volunteers(session=session, volunteers=[profile], actor=world.coordinator),
+        lambda: invite_free(session=session, volunteers=[profile], actor=world.coordinator),
     )
 
 
@@ -876,7 +892,7 @@ def test_invite_volunteers_partnership_ending_today_still_counts(world: World) -
     )
     session = new_session(world)
 
-    [booking] = invite_volunteers(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator)
+    [booking] = invite_free(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator)
 
     assert booking.status == BookingStatus.INVITED
 
@@ -889,7 +905,7 @@ def test_invite_volunteers_active_elsewhere_too_is_fine(world: World) -> None:
     factories.NetworkMembershipFactory(volunteer=profile, network=second, status=Status.PAUSED)
     session = new_session(world)
 
-    [booking] = invite_volunteers(session=session, volunteers=[profile], actor=world.coordinator)
+    [booking] = invite_free(session=session, volunteers=[profile], actor=world.coordinator)
 
     assert booking.volunteer == profile
 
@@ -900,7 +916,7 @@ def test_invite_volunteers_invites_and_emails_each(world: World, django_capture_
     bob = volunteer_in(world.charity, "Bob Baker")
 
     with django_capture_on_commit_callbacks(execute=True):
-        bookings = invite_volunteers(session=session, volunteers=[ann, bob], actor=world.coordinator)
+        bookings = invite_free(session=session, volunteers=[ann, bob], actor=world.coordinator)
 
     rows = Booking.objects.order_by("pk")
     assert list(rows) == bookings
@@ -911,7 +927,13 @@ def test_invite_volunteers_invites_and_emails_each(world: World, django_capture_
         (session, bob, BookingStatus.INVITED, world.coordinator, NOW + 7 * DAY, None),
     ]
     assert logged("booking.invited") == [
-        (world.coordinator.pk, "booking", str(b.pk), world.university.pk, {"session": session.pk, "volunteer": v.pk})
+        (
+            world.coordinator.pk,
+            "booking",
+            str(b.pk),
+            world.university.pk,
+            {"session": session.pk, "volunteer": v.pk, "round": 1},
+        )
         for b, v in [(bookings[0], ann), (bookings[1], bob)]
     ]
     assert queued() == [
@@ -939,9 +961,7 @@ def test_invite_volunteers_emailed_link_token_round_trips(
 ) -> None:
     session = new_session(world)
     with django_capture_on_commit_callbacks(execute=True):
-        [booking] = invite_volunteers(
-            session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator
-        )
+        [booking] = invite_free(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator)
 
     [message] = mail.outbox
     [token] = re.findall(rf"{re.escape(SITE)}/invitation/([^/\s]+)/", message.body)
@@ -955,7 +975,7 @@ def test_invite_volunteers_expiry_is_at_the_latest_the_start(world: World) -> No
     soon = NOW + 3 * DAY
     session = new_session(world, starts_at=soon, ends_at=soon + HOUR)
 
-    [booking] = invite_volunteers(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator)
+    [booking] = invite_free(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator)
 
     assert booking.invitation_expires_at == soon
     assert Notification.objects.get().context["expires"] == "Thursday 5 March 2026 at 09:30"
@@ -1009,7 +1029,7 @@ def test_booking_from_token_of_a_removed_booking(world: World) -> None:
 def invitation(world: World) -> Booking:
     """The world's volunteer invited (through the service) to an open session with two places."""
     session = new_session(world, title="Living with breast cancer")
-    [booking] = invite_volunteers(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator)
+    [booking] = invite_free(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator)
     Notification.objects.all().delete()
     ActivityLog.objects.all().delete()
     return booking
@@ -1025,9 +1045,14 @@ def test_accept_invitation_accepts_and_confirms(
 
     invitation.refresh_from_db()
     assert (result, invitation.status, invitation.responded_at) == (invitation, BookingStatus.ACCEPTED, NOW + HOUR)
-    assert logged("booking.accepted") == [(world.volunteer.pk, "booking", str(invitation.pk), world.university.pk, {})]
-    assert queued() == [("sessions_app/booking_confirmed", world.volunteer.email, f"booking-confirmed:{invitation.pk}")]
-    assert Notification.objects.get().context == {
+    assert logged("booking.accepted") == [
+        (world.volunteer.pk, "booking", str(invitation.pk), world.university.pk, {"from": "invited", "to": "accepted"})
+    ]
+    assert queued() == [
+        ("sessions_app/booking_confirmed", world.volunteer.email, f"booking-confirmed:{invitation.pk}"),
+        ("sessions_app/booking_accepted_owner", world.coordinator.email, f"booking-accepted:{invitation.pk}:owner"),
+    ]
+    assert Notification.objects.get(template_key="sessions_app/booking_confirmed").context == {
         "session": "Living with breast cancer",
         "when": "Monday 16 March 2026, 10:00 to 12:00",
         "where": "Room 1.01, Health Sciences Building",
@@ -1037,7 +1062,7 @@ def test_accept_invitation_accepts_and_confirms(
         "briefing": "Please arrive ten minutes early.",
         "my_sessions_url": f"{SITE}/my-sessions/",
     }
-    [message] = mail.outbox
+    message, _to_coordinator = mail.outbox
     assert (message.to, [(name, mimetype) for name, _, mimetype in message.attachments]) == (
         [world.volunteer.email],
         [("session.ics", "text/calendar")],
@@ -1049,7 +1074,9 @@ def test_accept_invitation_through_the_link_without_signing_in(world: World, inv
 
     invitation.refresh_from_db()
     assert invitation.status == BookingStatus.ACCEPTED
-    assert logged("booking.accepted") == [(None, "booking", str(invitation.pk), world.university.pk, {})]
+    assert logged("booking.accepted") == [
+        (None, "booking", str(invitation.pk), world.university.pk, {"from": "invited", "to": "accepted"})
+    ]
 
 
 def test_accept_invitation_twice_is_harmless(world: World, invitation: Booking, frozen: time_machine.Traveller) -> None:
@@ -1060,7 +1087,10 @@ def test_accept_invitation_twice_is_harmless(world: World, invitation: Booking, 
 
     again.refresh_from_db()
     assert (again.status, again.responded_at) == (BookingStatus.ACCEPTED, NOW)
-    assert (actions(), len(queued())) == (["booking.accepted"], 1)
+    assert (actions(), [row[0] for row in queued()]) == (
+        ["booking.accepted"],
+        ["sessions_app/booking_confirmed", "sessions_app/booking_accepted_owner"],
+    )
 
 
 @pytest.mark.parametrize("after", [datetime.timedelta(0), datetime.timedelta(days=2)])
@@ -1181,7 +1211,7 @@ def test_accept_invitation_overlapping_booking_not_accepted_is_fine(
 @pytest.fixture
 def needs_story_consent(world: World, invitation: Booking, consent_purposes: list[ConsentPurpose]) -> ConsentText:
     """The session needs "Share my story with students"; its wording is published (version 1)."""
-    text = factories.ConsentTextFactory(organisations=[world.university, world.charity])
+    text = factories.ConsentTextFactory(network=world.charity, organisations=[world.university, world.charity])
     invitation.session.required_consents.set([text.purpose])
     return text
 
@@ -1206,9 +1236,10 @@ def test_accept_invitation_consent_to_old_wording_is_refused_until_current_grant
     grant_consent(profile=profile, text=needs_story_consent, actor=world.volunteer)
     current = publish_consent_text(
         purpose=needs_story_consent.purpose,
+        network=world.charity,
         text="New wording.",
         organisations=[world.university],
-        actor=world.admin,
+        actor=factories.staff(Membership.Role.ADMIN, world.charity, email="admin@charity-a.example.org"),
     )
 
     refused(CONSENT_NEEDED, lambda: accept_invitation(booking=invitation, actor=world.volunteer))
@@ -1224,7 +1255,18 @@ def test_accept_invitation_withdrawn_consent_is_refused(
 
     profile = profile_of(world.volunteer)
     grant_consent(profile=profile, text=needs_story_consent, actor=world.volunteer)
-    withdraw_consent(profile=profile, purpose=needs_story_consent.purpose, actor=world.volunteer)
+    withdraw_consent(profile=profile, purpose=needs_story_consent.purpose, network=world.charity, actor=world.volunteer)
+
+    refused(CONSENT_NEEDED, lambda: accept_invitation(booking=invitation, actor=world.volunteer))
+
+
+def test_accept_invitation_needs_a_grant_of_wording_naming_the_sessions_university(
+    world: World, invitation: Booking, needs_story_consent: ConsentText
+) -> None:
+    """Consent covers only the organisations named: wording naming only the charity is not
+    consent for University A's session."""
+    charity_only = factories.ConsentTextFactory(network=world.charity, organisations=[world.charity])
+    grant_consent(profile=profile_of(world.volunteer), text=charity_only, actor=world.volunteer)
 
     refused(CONSENT_NEEDED, lambda: accept_invitation(booking=invitation, actor=world.volunteer))
 
@@ -1258,8 +1300,12 @@ def test_decline_invitation_declines(world: World, invitation: Booking, frozen: 
 
     invitation.refresh_from_db()
     assert (invitation.status, invitation.responded_at) == (BookingStatus.DECLINED, NOW + HOUR)
-    assert logged("booking.declined") == [(world.volunteer.pk, "booking", str(invitation.pk), world.university.pk, {})]
-    assert queued() == []
+    assert logged("booking.declined") == [
+        (world.volunteer.pk, "booking", str(invitation.pk), world.university.pk, {"from": "invited", "to": "declined"})
+    ]
+    assert queued() == [
+        ("sessions_app/booking_declined_owner", world.coordinator.email, f"booking-declined:{invitation.pk}:owner")
+    ]
 
 
 def test_decline_invitation_twice_is_harmless(world: World, invitation: Booking) -> None:
@@ -1292,7 +1338,7 @@ def test_decline_invitation_frees_nothing_and_cannot_then_accept(world: World, i
 def test_expire_invitations_at_the_expiry_time(world: World, frozen: time_machine.Traveller) -> None:
     session = new_session(world)
     ann, bob, cat = (volunteer_in(world.charity, name) for name in ["Ann Ames", "Bob Baker", "Cat Cole"])
-    invited = invite_volunteers(session=session, volunteers=[ann, bob, cat], actor=world.coordinator)
+    invited = invite_free(session=session, volunteers=[ann, bob, cat], actor=world.coordinator)
     accept_invitation(booking=invited[1], actor=bob.user)
     decline_invitation(booking=invited[2], actor=cat.user)
     expires = NOW + 7 * DAY
@@ -1308,7 +1354,9 @@ def test_expire_invitations_at_the_expiry_time(world: World, frozen: time_machin
         BookingStatus.ACCEPTED,
         BookingStatus.DECLINED,
     ]
-    assert logged("booking.expired") == [(None, "booking", str(invited[0].pk), world.university.pk, {})]
+    assert logged("booking.expired") == [
+        (None, "booking", str(invited[0].pk), world.university.pk, {"from": "invited", "to": "expired"})
+    ]
 
 
 def test_expire_invitations_with_an_explicit_time(world: World) -> None:
@@ -1367,7 +1415,13 @@ def test_cancel_booking_by_volunteer_tells_owner_with_next_suggestion(
         "I have a hospital appointment.",
     )
     assert logged("booking.cancelled") == [
-        (world.volunteer.pk, "booking", str(accepted.pk), world.university.pk, {"by": "volunteer"})
+        (
+            world.volunteer.pk,
+            "booking",
+            str(accepted.pk),
+            world.university.pk,
+            {"by": "volunteer", "from": "accepted", "to": "cancelled"},
+        )
     ]
     assert queued() == [
         (
@@ -1411,7 +1465,13 @@ def test_cancel_booking_by_coordinator_tells_the_volunteer(
         "We need a carer's perspective.",
     )
     assert logged("booking.cancelled") == [
-        (world.coordinator.pk, "booking", str(accepted.pk), world.university.pk, {"by": "coordinator"})
+        (
+            world.coordinator.pk,
+            "booking",
+            str(accepted.pk),
+            world.university.pk,
+            {"by": "coordinator", "from": "accepted", "to": "cancelled"},
+        )
     ]
     assert queued() == [
         (
@@ -1437,7 +1497,7 @@ def test_cancel_booking_frees_the_place(world: World) -> None:
     session = new_session(world, places=1)
     ann = volunteer_in(world.charity, "Ann Ames")
     bob = volunteer_in(world.charity, "Bob Baker")
-    first, second = invite_volunteers(session=session, volunteers=[ann, bob], actor=world.coordinator)
+    first, second = invite_free(session=session, volunteers=[ann, bob], actor=world.coordinator)
     accept_invitation(booking=first, actor=ann.user)
     refused(FULL, lambda: accept_invitation(booking=second, actor=bob.user))
 
@@ -1452,7 +1512,7 @@ def test_cancel_booking_after_the_start_is_refused(
     frozen.move_to(START)
 
     refused(
-        "This session has already started; please mark attendance instead.",
+        "This session has already started, so your place can no longer be cancelled here.",
         lambda: cancel_booking(booking=accepted, actor=world.volunteer),
     )
 
@@ -1472,7 +1532,7 @@ def test_cancel_booking_not_invited_or_accepted_is_refused(
     Booking.objects.filter(pk=invitation.pk).update(status=status)
 
     refused(
-        f"This booking cannot be cancelled: it is {shown}.",
+        f"There is no place to cancel: this booking is {shown}.",
         lambda: cancel_booking(booking=invitation, actor=world.coordinator),
     )
 
@@ -1582,8 +1642,12 @@ def test_mark_attendance_records_hours_and_completes(
     session.refresh_from_db()
     assert session.status == SessionStatus.COMPLETED
     assert hook_calls == [(ann.pk, "attended", Decimal("1.50")), (bob.pk, "no_show", None)]
-    assert logged("booking.attended") == [(world.coordinator.pk, "booking", str(ann.pk), world.university.pk, {})]
-    assert logged("booking.no_show") == [(world.coordinator.pk, "booking", str(bob.pk), world.university.pk, {})]
+    assert logged("booking.attended") == [
+        (world.coordinator.pk, "booking", str(ann.pk), world.university.pk, {"from": "accepted", "to": "attended"})
+    ]
+    assert logged("booking.no_show") == [
+        (world.coordinator.pk, "booking", str(bob.pk), world.university.pk, {"from": "accepted", "to": "no_show"})
+    ]
     assert queued() == []
 
 

@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.models import Membership, User
+from involvement.activity import record_activity
 from involvement.models import ActivityLog, Notification
 from sessions_app.clock import london_datetime
 from sessions_app.models import Booking, Module, SessionMessage, TeachingSession
@@ -796,9 +797,9 @@ def test_session_page_shows_everything_about_the_session(world: World, busy: dic
         "Invitation expired (1)",
         "Cancelled (1)",
     ]
-    assert texts(response, "ul", id="declined") == ["Di Dee"]
-    assert texts(response, "ul", id="expired") == ["Eve Eden"]
-    assert texts(response, "ul", id="cancelled") == ["Fay Ford"]
+    assert texts(response, "ul", id="declined") == ["Di Dee · Invite again Di Dee"]
+    assert texts(response, "ul", id="expired") == ["Eve Eden · Invite again Eve Eden"]
+    assert texts(response, "ul", id="cancelled") == ["Fay Ford · Invite again Fay Ford"]
     [message] = find(response, "article")
     assert text_of(message) == (
         f"Parking Sent 10 November 2026, 09:00 by {world.coordinator.name} to 2 volunteers. Use car park B."
@@ -866,7 +867,7 @@ def test_session_page_says_when_nobody_is_invited(world: World) -> None:
     response = signed_in(world.coordinator).get(f"/sessions/{session.pk}/")
 
     assert "Nobody has been invited yet." in texts(response, "p")
-    assert "No messages have been sent about this session." in texts(response, "p")
+    assert "No invitations or messages have been sent about this session." in texts(response, "p")
 
 
 def url_of(session: TeachingSession, action: str) -> str:
@@ -938,15 +939,16 @@ def test_session_page_query_count_does_not_grow_with_bookings(
     session.preferred_tags.set([factories.ExperienceTagFactory(network=world.charity)])
     book(session, volunteer(world, "Accepted", step_free_access=True))
     for number in range(count):
-        book(session, volunteer(world, f"Invited {number}"), BookingStatus.INVITED)
+        invited = book(session, volunteer(world, f"Invited {number}"), BookingStatus.INVITED)
+        record_activity(actor=world.coordinator, action="booking.invited", target=invited)
         book(session, volunteer(world, f"Declined {number}"), BookingStatus.DECLINED)
         SessionMessage.objects.create(session=session, author=world.coordinator, subject=f"S{number}", body="Hello.")
     client = signed_in(world.coordinator)
 
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(f"/sessions/{session.pk}/")
 
-    assert len(find(response, "article")) == count
+    assert len(find(response, "article")) == 2 * count
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -958,7 +960,7 @@ def test_session_page_query_count_does_not_grow_with_accepted_volunteers(
         book(session, volunteer(world, f"Accepted {number}", step_free_access=True))
     client = signed_in(world.coordinator)
 
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         client.get(f"/sessions/{session.pk}/")
 
     [entry] = ActivityLog.objects.filter(action="volunteer.special_category_listed")

@@ -15,10 +15,10 @@ from django.core import mail
 from involvement.celery import app
 from involvement.models import Notification
 from sessions_app.models import Booking, CheckIn
-from sessions_app.services import accept_invitation, invite_volunteers
+from sessions_app.services import accept_invitation
 from sessions_app.tasks import task_expire_invitations, task_send_due_check_ins, task_send_due_reminders
 from tests.conftest import World
-from tests.sessions_app.factories import session_at
+from tests.sessions_app.factories import invite_free, session_at
 from volunteers.models import VolunteerProfile
 
 UTC = datetime.UTC
@@ -37,7 +37,7 @@ def clock() -> Iterator[time_machine.Traveller]:
 def invited(world: World, **fields: Any) -> Booking:
     session = session_at(world.university, world.coordinator, starts_at=START, ends_at=START + 2 * HOUR, **fields)
     profile = VolunteerProfile.objects.get(user=world.volunteer)
-    [booking] = invite_volunteers(session=session, volunteers=[profile], actor=world.coordinator)
+    [booking] = invite_free(session=session, volunteers=[profile], actor=world.coordinator)
     return booking
 
 

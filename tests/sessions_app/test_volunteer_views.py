@@ -24,12 +24,11 @@ from sessions_app.services import (
     cancel_session,
     check_in_token,
     invitation_token,
-    invite_volunteers,
 )
 from tests import factories
 from tests.accounts.test_views import find, h1, messages_on, text_of, texts
 from tests.conftest import World, signed_in
-from tests.sessions_app.factories import BookingFactory, session_at
+from tests.sessions_app.factories import BookingFactory, invite_free, session_at
 from tests.volunteers.test_own_views import error_of
 from volunteers.models import VolunteerProfile
 
@@ -95,7 +94,7 @@ def session(world: World) -> TeachingSession:
 
 @pytest.fixture
 def booking(world: World, session: TeachingSession, profile: VolunteerProfile) -> Booking:
-    [invited] = invite_volunteers(session=session, volunteers=[profile], actor=world.coordinator)
+    [invited] = invite_free(session=session, volunteers=[profile], actor=world.coordinator)
     return invited
 
 
@@ -218,7 +217,7 @@ def test_invitation_with_someone_else_signed_in_shows_nobodys_private_data(
 
 def test_invitation_to_an_online_session_says_online_without_the_link(world: World, profile: VolunteerProfile) -> None:
     online = other_session(world, title=TITLE, venue="", online_link="https://meet.example.org/abc")
-    [invited] = invite_volunteers(session=online, volunteers=[profile], actor=world.coordinator)
+    [invited] = invite_free(session=online, volunteers=[profile], actor=world.coordinator)
 
     response = Client().get(invitation_path(invited))
 
@@ -230,7 +229,7 @@ def test_invitation_to_an_emotionally_demanding_session_offers_reassurance(
     world: World, profile: VolunteerProfile
 ) -> None:
     demanding = other_session(world, title=TITLE, emotionally_demanding=True)
-    [invited] = invite_volunteers(session=demanding, volunteers=[profile], actor=world.coordinator)
+    [invited] = invite_free(session=demanding, volunteers=[profile], actor=world.coordinator)
 
     response = Client().get(invitation_path(invited))
 
@@ -259,7 +258,11 @@ def test_invitation_accept_through_the_link_without_signing_in(client: Client, b
     assert (response.status_code, response["Location"]) == (302, path)
     assert state(booking) == (Status.ACCEPTED, NOW, None, "")
     assert actors("booking.accepted") == [None]
-    assert keys() == ["sessions_app/booking_confirmed", "sessions_app/invitation"]
+    assert keys() == [
+        "sessions_app/booking_accepted_owner",
+        "sessions_app/booking_confirmed",
+        "sessions_app/invitation",
+    ]
     page = client.get(path)
     assert h1(page) == f"Your invitation to “{TITLE}”"
     assert messages_on(page) == [f"Thank you. You have a place at “{TITLE}”. We have emailed you the details."]
@@ -305,7 +308,11 @@ def test_invitation_accepting_twice_says_so_and_changes_nothing(client: Client, 
         f"You have already accepted your place at “{TITLE}”. There is nothing more to do.",
     ]
     assert state(booking) == (Status.ACCEPTED, NOW, None, "")
-    assert keys() == ["sessions_app/booking_confirmed", "sessions_app/invitation"]
+    assert keys() == [
+        "sessions_app/booking_accepted_owner",
+        "sessions_app/booking_confirmed",
+        "sessions_app/invitation",
+    ]
     assert actors("booking.accepted") == [None]
 
 
@@ -320,7 +327,7 @@ def test_invitation_decline(client: Client, booking: Booking) -> None:
         "You said no to this invitation. Thank you for letting us know."
     )
     assert state(booking) == (Status.DECLINED, NOW, None, "")
-    assert keys() == ["sessions_app/invitation"]
+    assert keys() == ["sessions_app/booking_declined_owner", "sessions_app/invitation"]
 
 
 def test_invitation_declining_twice_says_so(client: Client, booking: Booking) -> None:
@@ -435,7 +442,7 @@ def bookings_in_every_state(world: World, profile: VolunteerProfile, each: int =
     for number in range(each):
         day = datetime.timedelta(days=number)
         invited = other_session(world, title=f"Invited {number}", starts_at=START + day, ends_at=END + day)
-        invite_volunteers(session=invited, volunteers=[profile], actor=world.coordinator)
+        invite_free(session=invited, volunteers=[profile], actor=world.coordinator)
         upcoming = other_session(
             world,
             title=f"Upcoming {number}",
@@ -456,7 +463,7 @@ def bookings_in_every_state(world: World, profile: VolunteerProfile, each: int =
 
 
 def test_my_sessions_shows_invitations_upcoming_and_past(world: World, profile: VolunteerProfile, browser) -> None:
-    [invited] = invite_volunteers(
+    [invited] = invite_free(
         session=other_session(world, title="OSCE practice"), volunteers=[profile], actor=world.coordinator
     )
     later = other_session(
@@ -609,7 +616,7 @@ def test_my_booking_of_an_online_session_shows_the_link_once_accepted(
     world: World, profile: VolunteerProfile, browser
 ) -> None:
     online = other_session(world, venue="", online_link="https://meet.example.org/abc")
-    [invited] = invite_volunteers(session=online, volunteers=[profile], actor=world.coordinator)
+    [invited] = invite_free(session=online, volunteers=[profile], actor=world.coordinator)
     url = f"/my-sessions/{invited.pk}/"
     before = browser.get(url)
     accept_invitation(booking=invited, actor=profile.user)
@@ -733,7 +740,7 @@ def test_cancel_after_the_session_started_is_refused(
     world: World, profile: VolunteerProfile, browser, method: str
 ) -> None:
     soon = other_session(world, starts_at=NOW + datetime.timedelta(hours=1), ends_at=NOW + datetime.timedelta(hours=3))
-    [invited] = invite_volunteers(session=soon, volunteers=[profile], actor=world.coordinator)
+    [invited] = invite_free(session=soon, volunteers=[profile], actor=world.coordinator)
     accepted = accept_invitation(booking=invited, actor=profile.user)
 
     with time_machine.travel(NOW + datetime.timedelta(hours=1, minutes=5), tick=False):

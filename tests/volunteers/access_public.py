@@ -13,6 +13,7 @@ def network_slug(world: World) -> dict[str, Any]:
 
 
 ACCESS_PUBLIC: list[Access] = [
+    Access("volunteers:networks", public=True, allowed="outsider"),
     Access("volunteers:network", network_slug, public=True, allowed="outsider"),
     Access("volunteers:apply", network_slug, public=True, allowed="outsider"),
     Access("volunteers:applied", network_slug, public=True, allowed="outsider"),

@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD, DemoWorld
-from accounts.models import Organisation, User
+from accounts.models import Membership, Organisation, User
 from volunteers.demo import seed_volunteers
 from volunteers.models import (
     ConsentRecord,
@@ -23,13 +23,17 @@ from volunteers.models import (
     VolunteerProfile,
     WeeklyAvailability,
 )
-from volunteers.selectors import consent_states, current_grant_counts, needs_consent_review
+from volunteers.selectors import consent_states, current_grant_counts, my_consents, needs_consent_review
 from volunteers.services import missing_onboarding
 
 BCV = "breast-cancer-voices"
 CC = "carers-circle"
-UNIVERSITIES = ["Southgate University", "University of Northbridge"]
-EVERYONE = ["Breast Cancer Voices", "Carers' Circle", "Southgate University", "University of Northbridge"]
+UNIS = ["northbridge", "southgate"]
+# Each charity's wording names only itself and the university it is partnered with.
+NAMED = {
+    BCV: (["University of Northbridge"], ["Breast Cancer Voices", "University of Northbridge"]),
+    CC: (["Southgate University"], ["Carers' Circle", "Southgate University"]),
+}
 
 
 @pytest.fixture
@@ -139,7 +143,7 @@ def test_demo_paused_volunteer_has_a_return_date_and_one_has_left(seeded: None) 
 
     assert (paused.volunteer.user.name, paused.paused_until) == ("Niamh Ó Briain", today + datetime.timedelta(42))
     assert left.volunteer.user.name == "Thomas Ashworth"
-    assert [state.is_granted for state in consent_states(left.volunteer)] == [False] * 8
+    assert [state.is_granted for state in consent_states(left.volunteer, left.network)] == [False] * 8
 
 
 def test_demo_every_member_has_done_induction_and_confidentiality(seeded: None) -> None:
@@ -194,48 +198,98 @@ def test_demo_experience_tags_for_each_charity(seeded: None) -> None:
     assert outside_own_networks == []
 
 
-def test_demo_consent_wording_has_two_versions_of_share_story(seeded: None) -> None:
-    texts = ConsentText.objects.order_by("purpose__order", "version").prefetch_related("organisations")
+@pytest.mark.parametrize("network", [BCV, CC])
+def test_demo_each_charity_has_its_own_wording_with_two_versions_of_share_story(seeded: None, network: str) -> None:
+    texts = (
+        ConsentText.objects.filter(network__slug=network)
+        .order_by("purpose__order", "version")
+        .prefetch_related("organisations")
+    )
+    university, everyone = NAMED[network]
 
     assert [
         (text.purpose.code, text.version, sorted(org.name for org in text.organisations.all())) for text in texts
     ] == [
-        ("health-information", 1, EVERYONE),
-        ("share-story", 1, EVERYONE),
-        ("share-story", 2, EVERYONE),
-        ("recording", 1, UNIVERSITIES),
-        ("photographs", 1, EVERYONE),
-        ("quotes-teaching", 1, UNIVERSITIES),
-        ("quotes-publications", 1, UNIVERSITIES),
-        ("share-with-charity", 1, EVERYONE),
-        ("research-contact", 1, UNIVERSITIES),
+        ("health-information", 1, everyone),
+        ("share-story", 1, everyone),
+        ("share-story", 2, everyone),
+        ("recording", 1, university),
+        ("photographs", 1, everyone),
+        ("quotes-teaching", 1, university),
+        ("quotes-publications", 1, university),
+        ("share-with-charity", 1, everyone),
+        ("research-contact", 1, university),
     ]
-    assert all(org in text.text for text in texts for org in ("University of Northbridge", "Southgate University"))
+    # The wording names its own partner university, never the other charity's.
+    other = NAMED[CC if network == BCV else BCV][0][0]
+    assert [(university[0] in text.text, other in text.text) for text in texts] == [(True, False)] * 9
+
+
+def test_demo_each_charitys_wording_is_published_by_an_admin_of_that_charity(seeded: None) -> None:
+    """Someone must be able to publish each charity's next version: its own admin."""
+    publishers = (
+        ConsentText.objects.order_by("network__slug").values_list("network__slug", "published_by__email").distinct()
+    )
+
+    assert list(publishers) == [(BCV, "lead@example.org"), (CC, "admin.carers@example.org")]
+    assert [
+        Membership.objects.filter(user__email=email, organisation__slug=slug, role="admin").exists()
+        for slug, email in publishers
+    ] == [True, True]
 
 
 def test_demo_consents_current_old_and_withdrawn(seeded: None) -> None:
     by_code = {text.purpose_id: text.purpose.code for text in ConsentText.objects.select_related("purpose")}
     profiles = VolunteerProfile.objects.all()
+    networks = {slug: Organisation.objects.get(slug=slug) for slug in (BCV, CC)}
 
-    assert {by_code[pk]: grants for pk, grants in current_grant_counts().items()} == {
-        "health-information": 25,
-        "share-story": 24,
-        "recording": 18,
-        "photographs": 12,
-        "quotes-teaching": 28,
-        "quotes-publications": 7,
-        "share-with-charity": 30,
-        "research-contact": 12,
+    assert {by_code[pk]: grants for pk, grants in current_grant_counts(networks[BCV]).items()} == {
+        "health-information": 14,
+        "share-story": 14,
+        "recording": 10,
+        "photographs": 7,
+        "quotes-teaching": 16,
+        "quotes-publications": 4,
+        "share-with-charity": 17,
+        "research-contact": 6,
     }
-    assert VolunteerProfile.objects.with_current_grants(["share-story"]).count() == 24
+    assert {by_code[pk]: grants for pk, grants in current_grant_counts(networks[CC]).items()} == {
+        "health-information": 12,
+        "share-story": 11,
+        "recording": 9,
+        "photographs": 6,
+        "quotes-teaching": 13,
+        "quotes-publications": 3,
+        "share-with-charity": 14,
+        "research-contact": 6,
+    }
+    holders = VolunteerProfile.objects.with_current_grants
+    assert [holders(["share-story"], university=Organisation.objects.get(slug=slug)).count() for slug in UNIS] == [
+        14,
+        11,
+    ]
     assert sum(needs_consent_review(profile) for profile in profiles) == 6
     assert ConsentRecord.objects.filter(action="withdrawn").count() == 11
     assert list(
         ConsentRecord.objects.filter(method="paper")
         .order_by()
-        .values_list("recorded_by__email", "volunteer__memberships__network__slug")
+        .values_list("recorded_by__email", "text__network__slug")
         .distinct()
     ) == [("lead@example.org", BCV)]
+
+
+def test_demo_volunteer_in_both_networks_answers_each_separately(seeded: None) -> None:
+    dafydd = VolunteerProfile.objects.get(user__email="dafydd.apgwilym@example.org")
+
+    sections = my_consents(dafydd)
+
+    assert [section.network.slug for section in sections] == [BCV, CC]
+    assert [
+        sorted({record.text.network.slug for record in state.history})
+        for section in sections
+        for state in section.states
+        if state.history
+    ] == [[BCV]] * 6 + [[CC]] * 6
 
 
 def test_demo_volunteers_vary_in_availability_and_preferences(seeded: None) -> None:
@@ -297,7 +351,7 @@ def test_demo_volunteer_has_a_full_profile(seeded: None) -> None:
     assert profile.biography != ""
     assert profile.topics_to_avoid != ""
     assert profile.time_away.count() == 1
-    assert [state.purpose.code for state in consent_states(profile) if state.is_granted] == [
+    assert [state.purpose.code for state in consent_states(profile, membership.network) if state.is_granted] == [
         "health-information",
         "share-story",
         "photographs",
@@ -322,14 +376,14 @@ def test_demo_seed_twice_duplicates_nothing(seeded: None) -> None:
 
     assert counts() == after_first
     assert after_first == {
-        "User": 46,
-        "EmailAddress": 46,
+        "User": 47,
+        "EmailAddress": 47,
         "VolunteerProfile": 41,
         "NetworkMembership": 42,
         "ExperienceTag": 14,
-        "WeeklyAvailability": 234,
+        "WeeklyAvailability": 237,
         "TimeAway": 5,
         "OnboardingCheck": 85,
-        "ConsentText": 9,
-        "ConsentRecord": 208,
+        "ConsentText": 18,
+        "ConsentRecord": 215,
     }

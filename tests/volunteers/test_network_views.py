@@ -451,8 +451,14 @@ def test_network_volunteer_page_shows_status_history_without_personal_data(world
 
 
 def test_network_volunteer_page_shows_consent_state_per_purpose(world: World, siân, consent_purposes) -> None:
-    share = factories.ConsentTextFactory()
-    factories.ConsentTextFactory(purpose=ConsentPurpose.objects.get(code="recording"))
+    share = factories.ConsentTextFactory(network=world.charity)
+    factories.ConsentTextFactory(purpose=ConsentPurpose.objects.get(code="recording"), network=world.charity)
+    # The volunteer's answer to another network's wording is not this lead's to see.
+    elsewhere = factories.ConsentTextFactory(purpose=ConsentPurpose.objects.get(code="photographs"))
+    factories.NetworkMembershipFactory(volunteer=siân.volunteer, network=elsewhere.network)
+    ConsentRecord.objects.create(
+        volunteer=siân.volunteer, purpose=elsewhere.purpose, text=elsewhere, action=ConsentRecord.Action.GRANTED
+    )
     ConsentRecord.objects.create(
         volunteer=siân.volunteer,
         purpose=share.purpose,
@@ -840,17 +846,38 @@ def test_check_edit_of_another_volunteer_s_check_is_not_found(world: World, siâ
 # Consent recorded by staff
 
 
-def test_consent_record_offers_only_purposes_with_wording(world: World, siân, consent_purposes) -> None:
-    factories.ConsentTextFactory()
+def test_consent_record_offers_only_purposes_the_leads_network_has_worded(world: World, siân, consent_purposes) -> None:
+    factories.ConsentTextFactory(network=world.charity, text="Charity A's wording.")
+    factories.ConsentTextFactory(
+        network=world.other_charity, purpose=ConsentPurpose.objects.get(code="recording"), text="Charity B's wording."
+    )
 
     response = signed_in(world.lead).get(page_url(siân, "consent"))
 
     [select] = find(response, "select", id="id_purpose")
     assert texts(select, "option") == ["Choose…", "Share my story with students"]
+    assert [text_of(part) for part in find(response, "details")] == [
+        "Share my story with students (version 1) Charity A's wording."
+    ]
+
+
+def test_consent_record_grant_uses_the_leads_networks_wording(world: World, siân, consent_purposes) -> None:
+    """The volunteer also belongs to Charity B, whose wording is newer: the lead records a grant
+    of Charity A's current wording, and nothing of Charity B's."""
+    ours = factories.ConsentTextFactory(network=world.charity)
+    factories.NetworkMembershipFactory(volunteer=siân.volunteer, network=world.other_charity)
+    for _ in range(2):
+        factories.ConsentTextFactory(network=world.other_charity)
+
+    signed_in(world.lead).post(
+        page_url(siân, "consent"), {"purpose": "share-story", "action": "granted", "method": "paper"}
+    )
+
+    assert list(ConsentRecord.objects.values_list("text", "action")) == [(ours.pk, ConsentRecord.Action.GRANTED)]
 
 
 def test_consent_record_paper_grant(world: World, siân, consent_purposes) -> None:
-    text = factories.ConsentTextFactory()
+    text = factories.ConsentTextFactory(network=world.charity)
     client = signed_in(world.lead)
 
     response = client.post(
@@ -872,7 +899,7 @@ def test_consent_record_paper_grant(world: World, siân, consent_purposes) -> No
 
 
 def test_consent_record_verbal_withdrawal(world: World, siân, consent_purposes) -> None:
-    factories.ConsentTextFactory()
+    factories.ConsentTextFactory(network=world.charity)
     client = signed_in(world.lead)
     client.post(page_url(siân, "consent"), {"purpose": "share-story", "action": "granted", "method": "paper"})
 
@@ -890,7 +917,7 @@ def test_consent_record_verbal_withdrawal(world: World, siân, consent_purposes)
 
 
 def test_consent_record_withdrawing_what_was_not_given_changes_nothing(world: World, siân, consent_purposes) -> None:
-    factories.ConsentTextFactory()
+    factories.ConsentTextFactory(network=world.charity)
 
     response = signed_in(world.lead).post(
         page_url(siân, "consent"), {"purpose": "share-story", "action": "withdrawn", "method": "paper"}
@@ -921,7 +948,7 @@ def test_consent_record_withdrawing_what_was_not_given_changes_nothing(world: Wo
 def test_consent_record_refuses_tampered_choices(
     world: World, siân, consent_purposes, data: dict[str, str], field: str, error: str
 ) -> None:
-    factories.ConsentTextFactory()
+    factories.ConsentTextFactory(network=world.charity)
 
     response = signed_in(world.lead).post(page_url(siân, "consent"), data)
 

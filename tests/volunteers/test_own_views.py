@@ -13,11 +13,12 @@ from django.http import HttpResponse
 from django.test import Client
 from django.test.html import Element, parse_html
 
-from accounts.models import User
+from accounts.models import Membership, User
 from involvement.models import ActivityLog
 from tests import factories
 from tests.accounts.test_views import find, h1, messages_on, text_of, texts
 from tests.conftest import World, signed_in
+from volunteers import data_rights
 from volunteers.models import (
     ConsentPurpose,
     ConsentRecord,
@@ -30,6 +31,7 @@ from volunteers.models import (
 from volunteers.services import erase_volunteer, grant_consent, publish_consent_text, withdraw_consent
 
 Status = NetworkMembership.Status
+Role = Membership.Role
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
 TODAY = datetime.date(2026, 3, 2)
 
@@ -135,9 +137,10 @@ def statuses(profile: VolunteerProfile) -> list[tuple[str, str, datetime.date | 
     )
 
 
-def text_for(code: str, *organisations: Any) -> ConsentText:
+def text_for(code: str, network: Any, *others: Any) -> ConsentText:
+    """A new version of ``network``'s wording of ``code``, naming ``network`` and ``others``."""
     return factories.ConsentTextFactory(
-        purpose=ConsentPurpose.objects.get(code=code), organisations=list(organisations)
+        purpose=ConsentPurpose.objects.get(code=code), network=network, organisations=[network, *others]
     )
 
 
@@ -258,9 +261,10 @@ def test_home_sends_a_volunteer_to_review_changed_consent_wording(
     grant_consent(profile=profile, text=text_for("share-story", world.charity), actor=world.volunteer)
     publish_consent_text(
         purpose=ConsentPurpose.objects.get(code="share-story"),
+        network=world.charity,
         text="New wording about sharing your story.",
         organisations=[world.charity],
-        actor=world.admin,
+        actor=factories.staff(Role.ADMIN, world.charity, email="admin@charity-a.example.org"),
     )
 
     response = browser.get("/", follow=True)
@@ -271,7 +275,7 @@ def test_home_sends_a_volunteer_to_review_changed_consent_wording(
         "Some of the wording below has changed since you agreed to it. Please read the parts marked "
         "“please read it again” and choose whether you still agree."
     ]
-    assert texts(section(response, "purpose-share-story"), "p", class_="consent-state") == [
+    assert texts(section(response, "purpose-charity-a-share-story"), "p", class_="consent-state") == [
         f"The wording changed since you agreed on {datetime.date.today():%-d %B %Y}: please read it again"
     ]
 
@@ -284,7 +288,7 @@ def test_my_volunteering_query_count_does_not_grow(
         factories.NetworkMembershipFactory(volunteer=profile, status=Status.PAUSED)
     client = signed_in(world.volunteer)
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(HOME_URL)
 
     assert len(texts(response, "p", class_="membership-status")) == networks
@@ -867,7 +871,7 @@ def consent_texts(world: World, consent_purposes) -> dict[str, ConsentText]:
     return {
         "health-information": text_for("health-information", world.charity),
         "share-story": text_for("share-story", world.charity, world.university),
-        "photographs": text_for("photographs", world.university),
+        "photographs": text_for("photographs", world.charity, world.university),
     }
 
 
@@ -879,16 +883,21 @@ def test_consent_page_shows_each_purpose_its_wording_and_state(
     with time_machine.travel(NOW + datetime.timedelta(days=3), tick=False):
         grant_consent(profile=profile, text=consent_texts["share-story"], actor=world.volunteer)
     with time_machine.travel(NOW + datetime.timedelta(days=5), tick=False):
-        withdraw_consent(profile=profile, purpose=ConsentPurpose.objects.get(code="photographs"), actor=world.volunteer)
+        withdraw_consent(
+            profile=profile,
+            purpose=ConsentPurpose.objects.get(code="photographs"),
+            network=world.charity,
+            actor=world.volunteer,
+        )
 
     response = browser.get(CONSENT_URL)
 
     assert (response.status_code, h1(response)) == (200, "What you agree to")
     assert find(response, "div", id="review-intro") == []
     assert texts(response, "h2") == ["Store my health information", "Share my story with students", "Photographs"]
-    health = section(response, "purpose-health-information")
-    story = section(response, "purpose-share-story")
-    photographs = section(response, "purpose-photographs")
+    health = section(response, "purpose-charity-a-health-information")
+    story = section(response, "purpose-charity-a-share-story")
+    photographs = section(response, "purpose-charity-a-photographs")
     assert texts(health, "p", class_="explicit-consent") == ["Explicit, separate consent"]
     assert texts(story, "p", class_="explicit-consent") == []
     assert texts(story, "p", class_="consent-wording") == [consent_texts["share-story"].text]
@@ -924,7 +933,7 @@ def test_consent_history_names_staff_who_recorded_paper_consent(
 
     response = browser.get(CONSENT_URL)
 
-    [history] = find(section(response, "purpose-share-story"), "details")
+    [history] = find(section(response, "purpose-charity-a-share-story"), "details")
     assert [texts(row, "td") for row in find(history, "tr")[1:]] == [
         ["Granted", "1", "2 March 2026, 09:30", "On a paper form", world.lead.name]
     ]
@@ -939,10 +948,10 @@ def test_consent_grant_records_it(
     response = browser.post("/me/consent/share-story/", {"action": "grant", "text": str(text.pk)}, follow=True)
 
     assert response.redirect_chain == [(CONSENT_URL, 302)]
-    assert messages_on(response) == ["Thank you. You agreed to “Share my story with students”."]
+    assert messages_on(response) == ["Thank you. You agreed to “Share my story with students” for Charity A."]
     assert records(profile) == [("share-story", "granted", 1)]
     assert ConsentRecord.objects.get().method == ConsentRecord.Method.ONLINE
-    assert texts(section(response, "purpose-share-story"), "p", class_="consent-state") == [
+    assert texts(section(response, "purpose-charity-a-share-story"), "p", class_="consent-state") == [
         "You agreed on 2 March 2026"
     ]
 
@@ -952,10 +961,10 @@ def test_consent_withdraw_records_it(
 ) -> None:
     grant_consent(profile=profile, text=consent_texts["share-story"], actor=world.volunteer)
 
-    response = browser.post("/me/consent/share-story/", {"action": "withdraw"}, follow=True)
+    response = browser.post("/me/consent/share-story/", {"action": "withdraw", "network": "charity-a"}, follow=True)
 
     assert response.redirect_chain == [(CONSENT_URL, 302)]
-    assert messages_on(response) == ["You withdrew your consent to “Share my story with students”."]
+    assert messages_on(response) == ["You withdrew your consent to “Share my story with students” for Charity A."]
     assert records(profile) == [("share-story", "granted", 1), ("share-story", "withdrawn", 1)]
 
 
@@ -963,9 +972,9 @@ def test_consent_withdrawing_twice_says_so_and_records_nothing(
     world: World, consent_texts: dict[str, ConsentText], profile: VolunteerProfile, browser
 ) -> None:
     grant_consent(profile=profile, text=consent_texts["share-story"], actor=world.volunteer)
-    browser.post("/me/consent/share-story/", {"action": "withdraw"}, follow=True)
+    browser.post("/me/consent/share-story/", {"action": "withdraw", "network": "charity-a"}, follow=True)
 
-    response = browser.post("/me/consent/share-story/", {"action": "withdraw"})
+    response = browser.post("/me/consent/share-story/", {"action": "withdraw", "network": "charity-a"})
 
     assert (response.status_code, h1(response)) == (400, "What you agree to")
     assert messages_on(response) == [
@@ -1047,7 +1056,7 @@ def test_consent_new_wording_asks_again(
     new = text_for("share-story", world.charity)
 
     response = browser.get(CONSENT_URL + "?review=1")
-    story = section(response, "purpose-share-story")
+    story = section(response, "purpose-charity-a-share-story")
     agreed = browser.post("/me/consent/share-story/", {"action": "grant", "text": str(new.pk)}, follow=True)
 
     assert len(find(response, "div", id="review-intro")) == 1
@@ -1057,7 +1066,7 @@ def test_consent_new_wording_asks_again(
     assert texts(story, "p", class_="consent-wording") == [new.text]
     assert texts(story, "button") == ["I agree", "Withdraw my consent"]
     assert records(profile) == [("share-story", "granted", 1), ("share-story", "granted", 2)]
-    assert texts(section(agreed, "purpose-share-story"), "button") == ["Withdraw my consent"]
+    assert texts(section(agreed, "purpose-charity-a-share-story"), "button") == ["Withdraw my consent"]
     assert browser.get("/").headers["Location"] == "/my-sessions/"
 
 
@@ -1075,6 +1084,126 @@ def test_consent_page_query_count_does_not_grow(
         response = client.get(CONSENT_URL)
 
     assert len(find(response, "details")) == purposes
+
+
+@pytest.fixture
+def in_two_networks(world: World, consent_purposes, profile: VolunteerProfile) -> dict[str, ConsentText]:
+    """The volunteer is active in Charity B too; each charity has its own "share my story"."""
+    factories.NetworkMembershipFactory(volunteer=profile, network=world.other_charity)
+    return {
+        "a": factories.ConsentTextFactory(
+            network=world.charity, text="Charity A's wording.", organisations=[world.charity, world.university]
+        ),
+        "b": factories.ConsentTextFactory(
+            network=world.other_charity,
+            text="Charity B's wording.",
+            organisations=[world.other_charity, world.other_university],
+        ),
+    }
+
+
+def test_consent_page_in_two_networks_shows_each_networks_wording_under_its_name(
+    world: World, in_two_networks: dict[str, ConsentText], profile: VolunteerProfile, browser
+) -> None:
+    response = browser.get(CONSENT_URL)
+
+    assert texts(response, "h2") == ["Charity A", "Charity B"]
+    assert texts(response, "h3") == ["Share my story with students", "Share my story with students"]
+    mine_a = section(response, "purpose-charity-a-share-story")
+    mine_b = section(response, "purpose-charity-b-share-story")
+    assert [texts(part, "p", class_="consent-wording") for part in (mine_a, mine_b)] == [
+        ["Charity A's wording."],
+        ["Charity B's wording."],
+    ]
+    assert [texts(part, "footer")[0].split("Relied on by: ")[1] for part in (mine_a, mine_b)] == [
+        "Charity A, University A",
+        "Charity B, University B",
+    ]
+    assert [dict(field.attributes)["value"] for field in find(mine_b, "input", type="hidden")][1:] == [
+        str(in_two_networks["b"].pk),
+        "charity-b",
+    ]
+
+
+def test_consent_in_two_networks_is_granted_and_withdrawn_per_network(
+    world: World, in_two_networks: dict[str, ConsentText], profile: VolunteerProfile, browser
+) -> None:
+    granted = browser.post(
+        "/me/consent/share-story/", {"action": "grant", "text": str(in_two_networks["b"].pk)}, follow=True
+    )
+    withdrawn = browser.post("/me/consent/share-story/", {"action": "withdraw", "network": "charity-b"}, follow=True)
+
+    assert messages_on(granted) == ["Thank you. You agreed to “Share my story with students” for Charity B."]
+    assert [
+        texts(section(granted, f"purpose-{slug}-share-story"), "p", class_="consent-state")
+        for slug in ("charity-a", "charity-b")
+    ] == [["You have not agreed"], [f"You agreed on {datetime.date.today():%-d %B %Y}"]]
+    assert messages_on(withdrawn) == ["You withdrew your consent to “Share my story with students” for Charity B."]
+    assert list(
+        ConsentRecord.objects.filter(volunteer=profile).order_by("pk").values_list("text__network__slug", "action")
+    ) == [("charity-b", "granted"), ("charity-b", "withdrawn")]
+
+
+def test_consent_page_never_shows_another_charitys_wording_or_partners(
+    world: World, consent_texts: dict[str, ConsentText], profile: VolunteerProfile, browser
+) -> None:
+    factories.ConsentTextFactory(
+        network=world.other_charity,
+        text="Charity B's own wording.",
+        organisations=[world.other_charity, world.other_university],
+    )
+
+    response = browser.get(CONSENT_URL)
+
+    page = response.content.decode()
+    assert ("Charity B" in page, "University B" in page, "Charity B's own wording." in page) == (False, False, False)
+    assert texts(response, "h2") == ["Store my health information", "Share my story with students", "Photographs"]
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        (
+            lambda texts: {"action": "grant", "text": str(texts["b"].pk)},
+            "This wording belongs to Charity B: only its volunteers can agree to it.",
+        ),
+        (
+            lambda texts: {"action": "withdraw", "network": "charity-b"},
+            "Please read the wording of “Share my story with students” and choose again.",
+        ),
+        (
+            lambda texts: {"action": "withdraw"},
+            "Please read the wording of “Share my story with students” and choose again.",
+        ),
+    ],
+    ids=["another-networks-text", "another-network", "no-network"],
+)
+def test_consent_for_a_network_they_do_not_belong_to_is_refused(
+    world: World, consent_texts: dict[str, ConsentText], profile: VolunteerProfile, browser, posted, message: str
+) -> None:
+    theirs = factories.ConsentTextFactory(network=world.other_charity)
+    grant_consent(profile=profile, text=consent_texts["share-story"], actor=world.volunteer)
+
+    response = browser.post("/me/consent/share-story/", posted({**consent_texts, "b": theirs}))
+
+    assert (response.status_code, messages_on(response)) == (400, [message])
+    assert records(profile) == [("share-story", "granted", 1)]
+
+
+@pytest.mark.parametrize("networks", [1, 3])
+def test_consent_page_query_count_does_not_grow_with_networks(
+    world: World, consent_purposes, profile: VolunteerProfile, django_assert_num_queries, networks: int
+) -> None:
+    for index in range(networks):
+        network = world.charity if index == 0 else factories.NetworkMembershipFactory(volunteer=profile).network
+        for code in ["share-story", "recording"]:
+            grant_consent(profile=profile, text=text_for(code, network), actor=world.volunteer)
+    client = signed_in(world.volunteer)
+
+    with django_assert_num_queries(9):
+        response = client.get(CONSENT_URL)
+
+    assert len(find(response, "blockquote")) == 2 * networks
 
 
 # Their data
@@ -1106,19 +1235,16 @@ def test_my_data_page_shows_everything_and_records_the_export(
     assert (response.status_code, h1(response)) == (200, "Everything we hold about you")
     assert "no-store" in response["Cache-Control"]
     assert texts(response, "h2") == [
-        "Your account",
-        "Your profile",
-        "Your experience",
-        "Your adjustments",
-        "Your networks",
-        "When you are usually free",
-        "Time away",
-        "Your consent answers",
-        "Emails we sent you",
-        "What was recorded about your profile",
+        section.title for provider in data_rights.providers() for section in provider.sections
     ]
-    [account, profile_list, *_] = find(response, "dl")
+
+    def section(key: str) -> Any:
+        [found] = find(response, "section", aria_labelledby=f"data-{key}")
+        return found
+
+    [account] = find(section("account"), "dl")
     assert texts(account, "dd")[:2] == ["Zoë O'Brien-Marker", world.volunteer.email]
+    [profile_list] = find(section("profile"), "dl")
     rows = dict(zip(texts(profile_list, "dt"), texts(profile_list, "dd"), strict=True))
     assert (rows["Phone"], rows["Topics to avoid"], rows["Most sessions in a month"], rows["Parking"]) == (
         "07700 900999",
@@ -1127,16 +1253,17 @@ def test_my_data_page_shows_everything_and_records_the_export(
         "No",
     )
     assert rows["Payment preference"] == "My fee and my expenses"
-    assert texts(response, "ul", id="experience") == ["Marker experience"]
-    assert texts(response, "ul", id="weekly-availability") == ["Wednesday evening"]
-    assert texts(response, "h3") == ["Charity A"]
-    [consents] = find(response, "table", id="consents")
-    assert texts(consents, "td")[:5] == [
+    assert texts(section("experience"), "li") == ["Marker experience"]
+    assert texts(section("weekly_availability"), "li") == ["Wednesday evening"]
+    assert texts(section("networks"), "dd")[0] == "Charity A"
+    [consents] = find(section("consents"), "table")
+    assert texts(consents, "th") == ["Purpose", "Version", "Wording", "Action", "How", "Recorded by", "Note", "When"]
+    assert [texts(consents, "td")[index] for index in (0, 1, 3, 4, 7)] == [
         "Share my story with students",
         "1",
         "Granted",
-        "2 March 2026, 09:30",
         "Online, by the volunteer",
+        "2 March 2026, 09:30",
     ]
     assert ActivityLog.objects.filter(action="volunteer.data_exported", actor=world.volunteer).count() == 1
     assert texts(response, "a", href=DOWNLOAD_URL) == ["Download my data (JSON file)"]

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.test.html import Element
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from involvement.models import ActivityLog
 from tests import factories
 from tests.accounts.test_views import find, h1, texts
@@ -34,6 +34,8 @@ def application(**changes: str) -> dict[str, str]:
         "name": "Siân O'Brien",
         "email": "sian.obrien@example.org",
         "contact_channel": "phone",
+        "phone": "07700 900123",
+        "postal_address": "",
         "perspective": "service_user",
         "statement": STATEMENT,
         "heard_about": "hospital",
@@ -80,6 +82,8 @@ def emailed_code(message: mail.EmailMessage) -> str:
 def test_network_page_says_what_involvement_means_and_links_to_apply(world: World, consent_purposes) -> None:
     world.charity.description = "People who have lived with cancer, helping students."
     world.charity.save()
+    for purpose in consent_purposes:
+        factories.ConsentTextFactory(purpose=purpose, network=world.charity)
 
     response = Client().get(NETWORK_URL)
 
@@ -96,7 +100,7 @@ def test_network_page_says_what_involvement_means_and_links_to_apply(world: Worl
     [consents] = [
         section for section in find(response, "section") if dict(section.attributes)["aria-labelledby"] == "consents"
     ]
-    assert texts(consents, "li") == [
+    assert [text.split(" Read the wording")[0] for text in texts(consents, "li")] == [
         "Store my health information (asked on its own, because it is about your health)",
         "Share my story with students",
         "Audio or video recording",
@@ -389,12 +393,90 @@ def test_applicant_signs_in_with_an_emailed_code_which_verifies_their_address(
     assert EmailAddress.objects.get(user=user).verified is True
 
 
-def test_purposes_listed_come_from_the_database(world: World) -> None:
-    ConsentPurpose.objects.create(code="only-one", name="Only one purpose", order=1)
+def test_purposes_listed_are_the_networks_current_wording(world: World) -> None:
+    only = ConsentPurpose.objects.create(code="only-one", name="Only one purpose", order=1)
+    factories.ConsentTextFactory(purpose=only, network=world.charity, text="Old words.")
+    factories.ConsentTextFactory(
+        purpose=only, network=world.charity, text="Our words.", organisations=[world.charity, world.university]
+    )
+    other = ConsentPurpose.objects.create(code="theirs", name="Another network's purpose", order=2)
+    factories.ConsentTextFactory(
+        purpose=other,
+        network=world.other_charity,
+        text="Charity B's words.",
+        organisations=[world.other_charity, world.other_university],
+    )
 
     response = Client().get(NETWORK_URL)
 
     [consents] = [
         section for section in find(response, "section") if dict(section.attributes)["aria-labelledby"] == "consents"
     ]
-    assert texts(consents, "li") == ["Only one purpose"]
+    assert texts(consents, "li") == [
+        "Only one purpose Read the wording of “Only one purpose” Our words. Relied on by: Charity A, University A"
+    ]
+    assert ("Charity B" in response.content.decode(), "University B" in response.content.decode()) == (False, False)
+
+
+def test_network_page_without_wording_says_so(world: World, consent_purposes) -> None:
+    factories.ConsentTextFactory(network=world.other_charity)
+
+    response = Client().get(NETWORK_URL)
+
+    [consents] = [
+        section for section in find(response, "section") if dict(section.attributes)["aria-labelledby"] == "consents"
+    ]
+    assert texts(consents, "li") == ["Charity A has not published what it will ask yet."]
+
+
+@pytest.mark.parametrize(
+    ("channel", "field", "message"),
+    [
+        ("phone", "phone", "Please give a phone number so we can call you or send you a text."),
+        ("sms", "phone", "Please give a phone number so we can call you or send you a text."),
+        ("post", "postal_address", "Please give your postal address so we can write to you."),
+    ],
+)
+def test_apply_asks_for_what_the_chosen_contact_needs(
+    client, world: World, channel: str, field: str, message: str
+) -> None:
+    before = what_exists()
+
+    response = client.post(APPLY_URL, application(contact_channel=channel, phone="", postal_address=""))
+
+    assert response.status_code == 400
+    assert field_error(response, field) == message
+    assert what_exists() == before
+
+
+def test_apply_keeps_the_phone_number_and_address(client, world: World) -> None:
+    client.post(APPLY_URL, application(contact_channel="post", postal_address="1 Leeds Road\nLS1 4DY"))
+
+    profile = VolunteerProfile.objects.get(user__email="sian.obrien@example.org")
+    assert (profile.contact_channel, profile.phone, profile.postal_address) == (
+        "post",
+        "07700 900123",
+        "1 Leeds Road\nLS1 4DY",
+    )
+
+
+def test_networks_page_lists_the_networks_taking_applications(client, world: World) -> None:
+    Organisation.objects.filter(pk=world.charity.pk).update(takes_applications=True)
+
+    response = client.get("/networks/")
+
+    assert response.status_code == 200
+    assert texts(response, "h2") == ["Charity A"]
+    links = [
+        dict(link.attributes)["href"] for link in find(response, "a") if "/apply/" in dict(link.attributes)["href"]
+    ]
+    assert links == ["/networks/charity-a/apply/"]
+
+
+def test_networks_page_without_any_says_what_to_do(client, world: World) -> None:
+    response = client.get("/networks/")
+
+    assert texts(response, "p", id="no-networks") == [
+        "No network is taking applications here at the moment. If a charity or university has asked you to get "
+        "involved, they can send you a link to their application form."
+    ]

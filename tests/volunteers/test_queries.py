@@ -19,6 +19,7 @@ from volunteers.models import (
     OnboardingCheck,
     PartOfDay,
     VolunteerProfile,
+    VolunteerProfileQuerySet,
     part_of_day,
 )
 from volunteers.selectors import NetworkFilters, network_memberships
@@ -221,7 +222,11 @@ def test_findable_by_active_only_in_an_unpartnered_network(world: World) -> None
 @pytest.fixture
 def texts(world: World, consent_purposes: list[ConsentPurpose]) -> dict[str, Any]:
     return {
-        code: factories.ConsentTextFactory(purpose=ConsentPurpose.objects.get(code=code), organisations=[world.charity])
+        code: factories.ConsentTextFactory(
+            purpose=ConsentPurpose.objects.get(code=code),
+            network=world.charity,
+            organisations=[world.charity, world.university],
+        )
         for code in ["share-story", "recording", "photographs"]
     }
 
@@ -240,7 +245,9 @@ def test_with_current_grants_needs_every_purpose(world: World, texts: dict[str, 
     grant(story_only, "share-story", texts=texts)
     grant(recording_only, "recording", texts=texts)
 
-    holders = VolunteerProfile.objects.with_current_grants
+    def holders(codes: list[str]) -> VolunteerProfileQuerySet:
+        return VolunteerProfile.objects.with_current_grants(codes, university=world.university)
+
     assert pks(holders(["share-story", "recording"])) == [both.pk]
     assert pks(holders(["share-story"])) == sorted([both.pk, story_only.pk])
     assert pks(holders(["recording"])) == sorted([both.pk, recording_only.pk])
@@ -254,36 +261,57 @@ def test_with_current_grants_withdrawal_removes(
     profile = volunteer(world.charity)
     grant(profile, "share-story", "recording", texts=texts)
     frozen.shift(60)
-    withdraw_consent(profile=profile, purpose=texts["recording"].purpose, actor=profile.user)
+    withdraw_consent(profile=profile, purpose=texts["recording"].purpose, network=world.charity, actor=profile.user)
 
-    assert pks(VolunteerProfile.objects.with_current_grants(["share-story", "recording"])) == []
-    assert pks(VolunteerProfile.objects.with_current_grants(["share-story"])) == [profile.pk]
+    assert (
+        pks(VolunteerProfile.objects.with_current_grants(["share-story", "recording"], university=world.university))
+        == []
+    )
+    assert pks(VolunteerProfile.objects.with_current_grants(["share-story"], university=world.university)) == [
+        profile.pk
+    ]
 
 
 def test_with_current_grants_old_version_does_not_count(world: World, texts: dict[str, Any]) -> None:
     profile = volunteer(world.charity)
     grant(profile, "share-story", "recording", texts=texts)
-    newer = factories.ConsentTextFactory(purpose=texts["recording"].purpose, organisations=[world.charity])
+    newer = factories.ConsentTextFactory(
+        purpose=texts["recording"].purpose, network=world.charity, organisations=[world.charity, world.university]
+    )
 
-    assert pks(VolunteerProfile.objects.with_current_grants(["share-story", "recording"])) == []
+    assert (
+        pks(VolunteerProfile.objects.with_current_grants(["share-story", "recording"], university=world.university))
+        == []
+    )
 
     grant_consent(profile=profile, text=newer, actor=profile.user)
 
-    assert pks(VolunteerProfile.objects.with_current_grants(["share-story", "recording"])) == [profile.pk]
+    assert pks(
+        VolunteerProfile.objects.with_current_grants(["share-story", "recording"], university=world.university)
+    ) == [profile.pk]
 
 
 def test_with_current_grants_purpose_without_wording_matches_nobody(world: World, texts: dict[str, Any]) -> None:
     profile = volunteer(world.charity)
     grant(profile, "share-story", texts=texts)
 
-    assert pks(VolunteerProfile.objects.with_current_grants(["share-story", "research-contact"])) == []
+    assert (
+        pks(
+            VolunteerProfile.objects.with_current_grants(
+                ["share-story", "research-contact"], university=world.university
+            )
+        )
+        == []
+    )
 
 
 def test_with_current_grants_recorded_on_paper_counts(world: World, texts: dict[str, Any]) -> None:
     profile = VolunteerProfile.objects.get(user=world.volunteer)
     grant_consent(profile=profile, text=texts["share-story"], actor=world.lead, method=ConsentRecord.Method.PAPER)
 
-    assert pks(VolunteerProfile.objects.with_current_grants(["share-story"])) == [profile.pk]
+    assert pks(VolunteerProfile.objects.with_current_grants(["share-story"], university=world.university)) == [
+        profile.pk
+    ]
 
 
 def test_with_current_grants_combines_with_other_filters(world: World, texts: dict[str, Any]) -> None:
@@ -292,9 +320,21 @@ def test_with_current_grants_combines_with_other_filters(world: World, texts: di
     grant(profile, "share-story", texts=texts)
     grant(paused, "share-story", texts=texts)
 
-    found = VolunteerProfile.objects.findable_by(world.university).with_current_grants(["share-story"])
+    found = VolunteerProfile.objects.findable_by(world.university).with_current_grants(
+        ["share-story"], university=world.university
+    )
 
     assert pks(found) == [profile.pk]
+
+
+def test_with_current_grants_needs_wording_that_names_the_university(world: World, texts: dict[str, Any]) -> None:
+    profile = volunteer(world.charity)
+    grant(profile, "share-story", texts=texts)
+
+    assert pks(VolunteerProfile.objects.with_current_grants(["share-story"], university=world.university)) == [
+        profile.pk
+    ]
+    assert pks(VolunteerProfile.objects.with_current_grants(["share-story"], university=world.other_university)) == []
 
 
 # in_network, active_in

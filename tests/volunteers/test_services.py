@@ -30,7 +30,6 @@ from volunteers.models import (
 )
 from volunteers.services import (
     VolunteerError,
-    _set_status,
     accept_application,
     add_experience_tag,
     add_time_away,
@@ -44,6 +43,7 @@ from volunteers.services import (
     record_special_category_view,
     remove_time_away,
     resume_returning_volunteers,
+    set_membership_status,
     set_weekly_availability,
     update_profile,
 )
@@ -134,6 +134,7 @@ def apply(world: World, **overrides: Any) -> NetworkMembership:
         "name": "Siân O'Brien",
         "email": "sian@example.org",
         "contact_channel": VolunteerProfile.ContactChannel.PHONE,
+        "phone": "07700 900123",
         "perspective": VolunteerProfile.Perspective.CARER,
         "statement": "  I cared for my wife through her treatment.  ",
         "heard_about": NetworkMembership.HeardAbout.HOSPITAL,
@@ -592,7 +593,7 @@ def test_set_status_illegal_transition_changes_nothing(world: World, start: str,
     before = state_of(membership)
 
     with pytest.raises(VolunteerError) as error:
-        _set_status(membership, end, actor=world.lead)
+        set_membership_status(membership, end, actor=world.lead)
 
     assert str(error.value) == f"A volunteer who is {LABELS[start]} cannot become {LABELS[end]}."
     assert (state_of(membership), actions()) == (before, [])
@@ -604,7 +605,7 @@ def test_set_status_legal_transition_is_recorded(world: World, frozen: object, s
         network=world.charity, status=start, paused_until=datetime.date(2026, 4, 1) if start == "paused" else None
     )
 
-    _set_status(membership, end, actor=world.lead)
+    set_membership_status(membership, end, actor=world.lead)
 
     state = state_of(membership)
     assert (state["status"], state["status_changed_at"], state["paused_until"]) == (end, NOW, None)
@@ -1393,3 +1394,25 @@ def test_activity_targets_resolve_to_real_objects(world: World, frozen: object) 
         ContentType.objects.get_for_model(NetworkMembership),
         str(membership.pk),
     )
+
+
+def test_apply_to_network_by_phone_without_a_number_is_refused(world: World, frozen: object) -> None:
+    with pytest.raises(VolunteerError) as error:
+        apply(world, phone="")
+
+    assert (str(error.value), error.value.field) == (
+        "Please give a phone number so we can call you or send you a text.",
+        "phone",
+    )
+    assert User.objects.filter(email="sian@example.org").exists() is False
+
+
+def test_update_profile_to_post_without_an_address_is_refused(world: World) -> None:
+    profile = factories.NetworkMembershipFactory(network=world.charity).volunteer
+
+    with pytest.raises(VolunteerError) as error:
+        update_profile(profile=profile, actor=profile.user, changes={"contact_channel": "post"})
+
+    assert error.value.field == "postal_address"
+    profile.refresh_from_db()
+    assert profile.contact_channel == "email"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
 from accounts.models import Organisation
 from volunteers.models import ConsentText
+from volunteers.permissions import consent_relying_choices
 
 
 class ConsentTextForm(forms.Form):
@@ -21,15 +22,21 @@ class ConsentTextForm(forms.Form):
     )
     organisations = forms.ModelMultipleChoiceField(
         label="Organisations that rely on this consent",
-        help_text="Volunteers see these names, so they know who will use what they agree to.",
-        queryset=Organisation.objects.order_by("name"),
+        help_text=(
+            "Volunteers see these names, so they know who will use what they agree to. You can name your "
+            "organisation and the universities in partnership with it."
+        ),
+        queryset=Organisation.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Please choose at least one organisation that relies on this consent."},
     )
 
-    def __init__(self, *args: Any, current: ConsentText | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, network: Organisation, current: ConsentText | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.current = current
+        # Only the network and its partners: any other organisation is not a valid choice.
+        field = cast(forms.ModelMultipleChoiceField, self.fields["organisations"])
+        field.queryset = consent_relying_choices(network).order_by("name")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -163,7 +163,7 @@ class ConsentRecordForm(forms.Form):
 
     purpose = forms.ModelChoiceField(
         label="What the consent is for",
-        queryset=ConsentPurpose.objects.filter(texts__isnull=False).distinct().order_by("order", "name"),
+        queryset=ConsentPurpose.objects.none(),
         to_field_name="code",
         empty_label="Choose…",
     )
@@ -189,6 +189,12 @@ class ConsentRecordForm(forms.Form):
         max_length=200,
         help_text="For example “consent form dated 3 May”. Please do not write health details here.",
     )
+
+    def __init__(self, *args: Any, network: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the purposes this network has worded: its volunteers answer its wording, no other.
+        purposes = ConsentPurpose.objects.filter(texts__network=network).distinct().order_by("order", "name")
+        cast(forms.ModelChoiceField, self.fields["purpose"]).queryset = purposes
 
 
 class ExperienceTagForm(forms.Form):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.validators import RegexValidator
 
+from volunteers.forms.contact import ContactDetailsMixin, phone_field, postal_address_field
 from volunteers.models import ExperienceTag, PartOfDay, TimeAway, VolunteerProfile, Weekday
 
 Profile = VolunteerProfile
@@ -16,10 +16,6 @@ PAYMENT_HELP = (
     "Allowance. Paying back your expenses (travel, for example) usually does not. If you receive benefits, "
     "you might choose “My expenses only, no fee”. A benefits adviser, such as Citizens Advice, can help you "
     "decide. You can change this at any time."
-)
-PHONE_NUMBER = RegexValidator(
-    r"^\+?[0-9][0-9 ()\-]{5,38}$",
-    "Please enter a phone number using digits, for example 07700 900123.",
 )
 
 
@@ -42,7 +38,7 @@ class ExperienceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} ({obj.network})" if self.show_network else obj.name
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(ContactDetailsMixin, forms.Form):
     name = forms.CharField(
         label="Your full name",
         max_length=150,
@@ -58,21 +54,8 @@ class ProfileForm(forms.Form):
     contact_channel = forms.ChoiceField(
         label="How would you like us to contact you?", choices=Profile.ContactChannel.choices, widget=forms.RadioSelect
     )
-    phone = forms.CharField(
-        label="Phone number",
-        max_length=40,
-        required=False,
-        validators=[PHONE_NUMBER],
-        help_text="Needed if you would like a phone call or a text message.",
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
-    )
-    postal_address = forms.CharField(
-        label="Postal address",
-        max_length=500,
-        required=False,
-        help_text="Needed if you would like letters by post.",
-        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
-    )
+    phone = phone_field()
+    postal_address = postal_address_field()
     perspective = forms.ChoiceField(
         label="Which describes you best?", choices=Profile.Perspective.choices, widget=forms.RadioSelect
     )
@@ -133,16 +116,6 @@ class ProfileForm(forms.Form):
         initial["name"] = profile.user.name
         initial["experience_tags"] = list(profile.experience_tags.all())
         return initial
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        channel = cleaned.get("contact_channel")
-        wants_phone = channel in {Profile.ContactChannel.PHONE, Profile.ContactChannel.SMS}
-        if wants_phone and not cleaned.get("phone") and "phone" not in self.errors:
-            self.add_error("phone", "Please give a phone number so we can call you or send you a text.")
-        if channel == Profile.ContactChannel.POST and not cleaned.get("postal_address"):
-            self.add_error("postal_address", "Please give your postal address so we can write to you.")
-        return cleaned
 
     def changes(self) -> dict[str, Any]:
         """The profile fields to save (everything but the account name)."""
@@ -282,11 +255,17 @@ class PauseForm(forms.Form):
 
 
 class ConsentChangeForm(forms.Form):
+    """Agree to a network's wording (``text`` names it) or withdraw from one network (``network``
+    names it by its slug): a volunteer answers each network separately."""
+
     action = forms.ChoiceField(choices=[("grant", "I agree"), ("withdraw", "Withdraw my consent")])
     text = forms.IntegerField(required=False, min_value=1)
+    network = forms.SlugField(required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("action") == "grant" and not cleaned.get("text"):
+            raise forms.ValidationError("Please read the wording below and choose again.")
+        if cleaned.get("action") == "withdraw" and not cleaned.get("network"):
             raise forms.ValidationError("Please read the wording below and choose again.")
         return cleaned

@@ -8,13 +8,14 @@ from django import forms
 from django.http import QueryDict
 
 from accounts.models import User
+from volunteers.forms.contact import ContactDetailsMixin, phone_field, postal_address_field
 from volunteers.models import NetworkMembership, VolunteerProfile
 
 STATEMENT_MIN = 20
 STATEMENT_MAX = 2000
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(ContactDetailsMixin, forms.Form):
     """Someone applying to join a network. A signed-in person applies with their own account:
     their email address (and their name, once they have one) is shown but cannot be changed here."""
 
@@ -44,6 +45,8 @@ class ApplicationForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Please choose how you would like us to contact you."},
     )
+    phone = phone_field()
+    postal_address = postal_address_field()
     perspective = forms.ChoiceField(
         label="Which describes you best?",
         choices=VolunteerProfile.Perspective.choices,

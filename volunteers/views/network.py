@@ -244,7 +244,7 @@ class NetworkVolunteerView(MembershipMixin, TemplateView):
             parts_of_day=PartOfDay.labels,
             time_away=list(profile.time_away.filter(ends_on__gte=timezone.localdate())),
             history=status_history(membership),
-            consent_states=consent_states(profile),
+            consent_states=consent_states(profile, self.get_network()),
             checks=list(membership.checks.all()),
             missing=services.missing_onboarding(membership),
         )
@@ -384,14 +384,18 @@ class CheckEditView(CheckAddView):
 
 
 class ConsentRecordView(MembershipFormView[ConsentRecordForm]):
-    """A paper or verbal consent (or its withdrawal), recorded by the lead on the volunteer's behalf."""
+    """A paper or verbal consent (or its withdrawal) to the lead's network's wording, recorded by
+    the lead on the volunteer's behalf. Another network's wording is neither shown nor offered."""
 
     template_name = "volunteers/network/consentrecord_form.html"
     form_class = ConsentRecordForm
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"network": self.get_network()}
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["consent_states"] = consent_states(context["profile"])
+        context["consent_states"] = consent_states(context["profile"], self.get_network())
         return context
 
     def error_field(self, form: ConsentRecordForm, error: Exception) -> str | None:
@@ -400,15 +404,16 @@ class ConsentRecordView(MembershipFormView[ConsentRecordForm]):
     def act(self, form: ConsentRecordForm) -> str:
         data = form.cleaned_data
         profile = self.get_membership().volunteer
+        network = self.get_network()
         purpose = data["purpose"]
         options = {"profile": profile, "actor": acting_user(self.request), "method": data["method"]}
         if data["action"] == ConsentRecord.Action.GRANTED:
-            text = services.current_text(purpose)
+            text = services.current_text(purpose, network)
             if text is None:
                 raise VolunteerError(f"“{purpose.name}” has no wording yet.")
             services.grant_consent(text=text, note=data["note"], **options)
             return f"Recorded: {profile.display_name} gave consent to “{purpose.name}”."
-        services.withdraw_consent(purpose=purpose, note=data["note"], **options)
+        services.withdraw_consent(purpose=purpose, network=network, note=data["note"], **options)
         return f"Recorded: {profile.display_name} withdrew consent to “{purpose.name}”."
 
 

@@ -7,8 +7,8 @@ volunteer's id is 404.
 
 from __future__ import annotations
 
-import datetime
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -20,14 +20,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as format_date
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.decorators import method_decorator
-from django.utils.text import capfirst
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from accounts.models import Organisation
 from involvement.forms_views import FormT, ServiceFormView
 from volunteers.forms.own import (
     AdjustmentsForm,
@@ -38,11 +36,13 @@ from volunteers.forms.own import (
     TimeAwayForm,
 )
 from volunteers.models import ConsentPurpose, NetworkMembership, TimeAway, VolunteerProfile
-from volunteers.selectors import consent_states, needs_consent_review
+from volunteers.readable import Node, readable
+from volunteers.selectors import my_consents, needs_consent_review
 from volunteers.services import (
     VolunteerError,
     add_time_away,
     export_my_data,
+    export_sections,
     grant_consent,
     leave_network,
     pause_volunteer,
@@ -276,13 +276,17 @@ class ConsentView(VolunteerRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["states"] = consent_states(self.profile)
+        sections = my_consents(self.profile)
+        context["sections"] = sections
+        # A heading per network only when there are several: one network's volunteer sees no more.
+        context["several_networks"] = len(sections) > 1
         context["review"] = self.request.GET.get("review") == "1"
         return context
 
 
 class ConsentChangeView(ConsentView):
-    """Grant or withdraw one purpose; a refusal re-renders the consent page (400) with the reason."""
+    """Grant or withdraw one purpose for one network: the POST names the text agreed to, or the
+    network withdrawn from. A refusal re-renders the consent page (400) with the reason."""
 
     http_method_names = ["post"]
 
@@ -301,88 +305,48 @@ class ConsentChangeView(ConsentView):
         if not form.is_valid():
             raise VolunteerError(f"Please read the wording of “{purpose.name}” and choose again.")
         if form.cleaned_data["action"] == "withdraw":
-            withdraw_consent(profile=self.profile, purpose=purpose, actor=actor)
-            return f"You withdrew your consent to “{purpose.name}”."
-        # Only a text of this purpose: an id from another purpose must never grant that one.
-        text = purpose.texts.select_related("purpose").filter(pk=form.cleaned_data["text"]).first()
+            # Only a network of their own (whatever its status: withdrawing is always possible).
+            network = Organisation.objects.filter(
+                volunteer_memberships__volunteer=self.profile, slug=form.cleaned_data["network"]
+            ).first()
+            if network is None:
+                raise VolunteerError(f"Please read the wording of “{purpose.name}” and choose again.")
+            withdraw_consent(profile=self.profile, purpose=purpose, network=network, actor=actor)
+            return f"You withdrew your consent to “{purpose.name}” for {network}."
+        # Only a text of this purpose: an id from another purpose must never grant that one. The
+        # service refuses a text of a network they do not belong to.
+        text = purpose.texts.select_related("purpose", "network").filter(pk=form.cleaned_data["text"]).first()
         if text is None:
             raise VolunteerError(
                 f"The wording of “{purpose.name}” has changed. Please read the current version before agreeing."
             )
         grant_consent(profile=self.profile, text=text, actor=actor)
-        return f"Thank you. You agreed to “{purpose.name}”."
+        return f"Thank you. You agreed to “{purpose.name}” for {text.network}."
 
 
 # Data rights -------------------------------------------------------------------------------------
 
-# Keys of ``volunteer_data`` holding ISO dates, shown as "2 March 2026" on the readable page.
-DATE_KEYS = frozenset(
-    {
-        "generated_at",
-        "joined",
-        "last_sign_in",
-        "since",
-        "return_date",
-        "completed_on",
-        "expires_on",
-        "from",
-        "to",
-        "when",
-    }
-)
-PROFILE_LABELS = {
-    "monthly_session_cap": "Most sessions in a month",
-    "travel_miles": "How far you will travel (miles)",
-    "longest_session_minutes": "Longest session (minutes)",
-    "payment_preference_reason": "Reason for your payment preference",
-    "other_adjustments": "Other adjustments",
-}
 
-
-def _readable(value: Any) -> str:
-    if value is None or value == "":
-        return "Not given"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return str(value)
-
-
-def _readable_date(value: str | None) -> str:
-    if not value:
-        return "Not given"
-    moment = parse_datetime(value)
-    if moment is not None and "T" in value:
-        return format_date(timezone.localtime(moment), "j F Y, H:i")
-    day = parse_date(value)
-    return format_date(day, "j F Y") if isinstance(day, datetime.date) else value
-
-
-def _with_readable_dates(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {
-            key: _readable_date(value) if key in DATE_KEYS else _with_readable_dates(value)
-            for key, value in data.items()
-        }
-    if isinstance(data, list):
-        return [_with_readable_dates(item) for item in data]
-    return data
+@dataclass(frozen=True)
+class ShownSection:
+    key: str
+    title: str
+    intro: str
+    node: Node
 
 
 @method_decorator(never_cache, name="dispatch")
 class MyDataView(VolunteerRequiredMixin, TemplateView):
+    """Everything every app holds about the volunteer, section by section, as a readable page."""
+
     template_name = "volunteers/own/my_data.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        data = _with_readable_dates(export_my_data(profile=self.profile, actor=self.profile.user))
-        context["data"] = data
-        context["profile_rows"] = [
-            (
-                PROFILE_LABELS.get(name)
-                or capfirst(str(getattr(VolunteerProfile._meta.get_field(name), "verbose_name", name))),
-                _readable(value),
-            )
-            for name, value in data["profile"].items()
+        context["generated_at"] = timezone.now()
+        context["sections"] = [
+            ShownSection(section.key, section.title, section.intro, readable(value, section.key))
+            for section, value in export_sections(profile=self.profile, actor=self.profile.user)
         ]
         return context
 

@@ -9,8 +9,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
 from accounts.models import Organisation, User
+from accounts.selectors import networks_taking_applications
 from volunteers.forms.public import ApplicationForm
-from volunteers.models import ConsentPurpose, NetworkMembership
+from volunteers.models import NetworkMembership
+from volunteers.selectors import current_wording
 from volunteers.services import VolunteerError, apply_to_network
 
 # The address a signed-out applicant applied with, so the thank-you page can offer to email
@@ -34,6 +36,17 @@ class NetworkMixin:
         return self._network
 
 
+class NetworkListView(TemplateView):
+    """Every network that takes applications, with what it does and a way to apply."""
+
+    template_name = "volunteers/public/network_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["networks"] = list(networks_taking_applications())
+        return context
+
+
 class NetworkPageView(NetworkMixin, TemplateView):
     template_name = "volunteers/public/network.html"
 
@@ -42,7 +55,8 @@ class NetworkPageView(NetworkMixin, TemplateView):
         network = self.get_network()
         user = signed_in_user(self.request)
         context["network"] = network
-        context["purposes"] = ConsentPurpose.objects.order_by("order", "name")
+        # This network's own wording only: never another network's, nor its partners.
+        context["wording"] = current_wording(network)
         context["membership"] = (
             NetworkMembership.objects.filter(volunteer__user=user, network=network, status__in=STILL_MEMBER).first()
             if user is not None
@@ -68,7 +82,7 @@ class ApplyView(NetworkMixin, TemplateView):
             try:
                 apply_to_network(network=network, applicant=user, **form.cleaned_data)
             except VolunteerError as error:
-                form.add_error("email", str(error))
+                form.add_error(error.field if error.field in form.fields else "email", str(error))
             else:
                 if user is None:
                     request.session[APPLIED_EMAIL_SESSION_KEY] = form.cleaned_data["email"]

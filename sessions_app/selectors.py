@@ -1,0 +1,195 @@
+"""Reads for the sessions pages: user-scoped querysets and the lists the pages show, with their
+joins decided here. Another university's session or another volunteer's booking is simply not in
+these querysets, so a guessed id gives 404."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.models import Membership, User
+from accounts.permissions import organisations_with_role
+from involvement.models import ActivityLog
+from sessions_app.models import Booking, SessionMessage, TeachingSession, TeachingSessionQuerySet
+from volunteers.models import VolunteerProfile
+
+COORDINATOR = Membership.Role.COORDINATOR
+BookingStatus = Booking.Status
+SessionStatus = TeachingSession.Status
+
+
+def coordinator_universities(user: User) -> list[int]:
+    return organisations_with_role(user, [COORDINATOR])
+
+
+def coordinator_sessions(user: User) -> TeachingSessionQuerySet:
+    """Sessions of the universities where ``user`` coordinates."""
+    return TeachingSession.objects.for_university(coordinator_universities(user))
+
+
+def coordinator_bookings(user: User) -> QuerySet[Booking]:
+    """Bookings into those sessions, with the session and volunteer joined."""
+    return Booking.objects.filter(session__in=coordinator_sessions(user).values("pk")).select_related(
+        "session__module__programme__university", "volunteer__user"
+    )
+
+
+def own_bookings(profile: VolunteerProfile) -> QuerySet[Booking]:
+    """The volunteer's bookings, with what the pages show of each session."""
+    return Booking.objects.filter(volunteer=profile).select_related("session__module__programme__university")
+
+
+# The coordinator's list ---------------------------------------------------------------------------
+
+ATTENTION_REASONS = {
+    "places_to_fill": "Places to fill",
+    "unanswered": "Invitations waiting for an answer",
+    "attendance_to_mark": "Attendance to mark",
+}
+
+
+def with_attention_flags(sessions: TeachingSessionQuerySet, now: datetime.datetime) -> TeachingSessionQuerySet:
+    """Each session with a flag per thing that needs doing (``ATTENTION_REASONS``), computed by the
+    database. ``sessions`` must carry ``with_booking_counts``."""
+    conditions = {
+        "places_to_fill": Q(status=SessionStatus.OPEN, starts_at__gte=now, accepted_count__lt=F("places")),
+        "unanswered": Q(status=SessionStatus.OPEN, invited_count__gt=0),
+        "attendance_to_mark": Q(status=SessionStatus.OPEN, ends_at__lte=now, accepted_count__gt=0),
+    }
+    return sessions.annotate(
+        **{
+            name: Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+            for name, condition in conditions.items()
+        }
+    )
+
+
+def needing_attention(sessions: TeachingSessionQuerySet, now: datetime.datetime) -> TeachingSessionQuerySet:
+    """Sessions with something to do (any flag of ``with_attention_flags``)."""
+    flagged = with_attention_flags(sessions, now)
+    any_flag = Q()
+    for name in ATTENTION_REASONS:
+        any_flag |= Q(**{name: True})
+    return flagged.filter(any_flag)
+
+
+def attention_reasons(session: TeachingSession) -> list[str]:
+    """What needs doing, in words, for a session annotated by ``with_attention_flags``."""
+    return [label for name, label in ATTENTION_REASONS.items() if getattr(session, name, False)]
+
+
+def session_list(user: User, show: str, now: datetime.datetime) -> TeachingSessionQuerySet:
+    """The coordinator's sessions to come (soonest first), past (latest first) or needing attention."""
+    sessions = coordinator_sessions(user).with_booking_counts().select_related("module")
+    if show == "past":
+        return sessions.past().order_by("-starts_at", "-pk")
+    if show == "attention":
+        return needing_attention(sessions, now).order_by("starts_at", "pk")
+    return sessions.upcoming().order_by("starts_at", "pk")
+
+
+def sessions_in_month(user: User, first: datetime.date, following: datetime.date) -> TeachingSessionQuerySet:
+    return (
+        coordinator_sessions(user)
+        .filter(
+            starts_at__gte=timezone.make_aware(datetime.datetime.combine(first, datetime.time())),
+            starts_at__lt=timezone.make_aware(datetime.datetime.combine(following, datetime.time())),
+        )
+        .order_by("starts_at", "pk")
+    )
+
+
+# One session --------------------------------------------------------------------------------------
+
+
+def session_bookings(session: TeachingSession) -> list[Booking]:
+    """Everyone invited to the session, by name, with their claim (one query)."""
+    return list(session.bookings.select_related("volunteer__user", "claim").order_by("volunteer__user__name", "pk"))
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One entry of a session's "messages sent": an invitation or a message to those accepted."""
+
+    at: datetime.datetime
+    kind: str  # "invitation" or "message"
+    subject: str
+    sender: str
+    to: str
+    body: str = ""
+
+
+def messages_sent(session: TeachingSession, bookings: list[Booking]) -> list[SentMessage]:
+    """The invitations sent (every round, from the audit trail) and the messages to those accepted,
+    newest first, in two queries."""
+    names = {booking.pk: booking.volunteer.display_name for booking in bookings}
+    invitations = ActivityLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(Booking),
+        object_id__in=[str(pk) for pk in names],
+        action="booking.invited",
+    ).select_related("actor")
+    sent = [
+        SentMessage(
+            at=entry.created_at,
+            kind="invitation",
+            subject=f"Invitation to “{session.title}”",
+            sender=entry.actor.get_full_name() if entry.actor else "",
+            to=names.get(int(entry.object_id), ""),
+        )
+        for entry in invitations
+    ]
+    messages: QuerySet[SessionMessage] = session.messages.select_related("author")
+    sent += [
+        SentMessage(
+            at=message.created_at,
+            kind="message",
+            subject=message.subject,
+            sender=message.author.get_full_name() if message.author else "",
+            to=f"{message.recipients} volunteer{'' if message.recipients == 1 else 's'}",
+            body=message.body,
+        )
+        for message in messages
+    ]
+    return sorted(sent, key=lambda entry: entry.at, reverse=True)
+
+
+def accepted_bookings(session: TeachingSession) -> list[Booking]:
+    return list(session.bookings.accepted().select_related("volunteer__user").order_by("volunteer__user__name", "pk"))
+
+
+def marked_bookings(session: TeachingSession) -> list[Booking]:
+    return list(
+        session.bookings.filter(status__in=[BookingStatus.ATTENDED, BookingStatus.NO_SHOW])
+        .select_related("volunteer__user")
+        .order_by("volunteer__user__name", "pk")
+    )
+
+
+# The volunteer's sessions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MySessions:
+    invitations: list[Booking]
+    upcoming: list[Booking]
+    past: list[Booking]
+
+
+PAST_STATUSES = {BookingStatus.ATTENDED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED}
+
+
+def my_sessions(profile: VolunteerProfile, now: datetime.datetime) -> MySessions:
+    """Invitations to answer, places to come and the past, from one query."""
+    invitations, upcoming, past = [], [], []
+    for booking in own_bookings(profile).order_by("session__starts_at", "pk"):
+        if booking.status == BookingStatus.INVITED and booking.invitation_expires_at > now:
+            invitations.append(booking)
+        elif booking.status == BookingStatus.ACCEPTED and booking.session.ends_at > now:
+            upcoming.append(booking)
+        elif booking.status in PAST_STATUSES or booking.status == BookingStatus.ACCEPTED:
+            past.append(booking)
+    return MySessions(invitations=invitations, upcoming=upcoming, past=past[::-1])
