@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING
 from django.apps import AppConfig
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from accounts.models import Organisation, User
+    from volunteers.models import ConsentPurpose, VolunteerProfile
 
 
 class SessionsAppConfig(AppConfig):
@@ -30,9 +31,13 @@ class SessionsAppConfig(AppConfig):
         register_home(HomeRoute(order=45, name="volunteer-sessions", url_for=volunteer_sessions_home))
         register_attachments("sessions_app/booking_confirmed", confirmation_attachments)
         from sessions_app.personal_data import PROVIDER
+        from volunteers.consent_effects import WithdrawalEffects, register_withdrawal_effects
         from volunteers.data_rights import register_provider
 
         register_provider(PROVIDER)
+        register_withdrawal_effects(
+            WithdrawalEffects(name="sessions", preview=withdrawal_preview, apply=withdrawal_apply)
+        )
 
 
 def coordinator_home(user: User) -> str | None:
@@ -51,3 +56,27 @@ def volunteer_sessions_home(user: User) -> str | None:
     from volunteers.apps import is_volunteer
 
     return reverse("sessions_app:my_sessions") if is_volunteer(user) else None
+
+
+def withdrawal_preview(profile: VolunteerProfile, purpose: ConsentPurpose, network: Organisation) -> list[str]:
+    """The places a withdrawal would cancel, in words for the person confirming it."""
+    from django.utils import timezone
+
+    from sessions_app.selectors import places_needing_consent
+
+    return [
+        f"The place at “{booking.session.title}” ({booking.session.university}) on "
+        f"{timezone.localtime(booking.session.starts_at):%A %-d %B %Y at %H:%M} will be cancelled, "
+        "because the session needs this consent. We will tell the coordinator."
+        for booking in places_needing_consent(profile, purpose, network)
+    ]
+
+
+def withdrawal_apply(profile: VolunteerProfile, purpose: ConsentPurpose, network: Organisation, actor: User) -> None:
+    from sessions_app.selectors import places_needing_consent
+    from sessions_app.services import cancel_for_withdrawn_consent
+
+    # Asked after the withdrawal is recorded: the network's grant no longer counts, so the places
+    # found are those no other network's consent covers.
+    for booking in places_needing_consent(profile, purpose, network):
+        cancel_for_withdrawn_consent(booking=booking, actor=actor, purpose=purpose)

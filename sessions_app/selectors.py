@@ -7,15 +7,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import Membership, User
+from accounts.models import Membership, Organisation, User
 from accounts.permissions import organisations_with_role
 from involvement.models import ActivityLog
 from sessions_app.models import Booking, SessionMessage, TeachingSession, TeachingSessionQuerySet
-from volunteers.models import VolunteerProfile
+from volunteers.models import ConsentPurpose, ConsentRecord, VolunteerProfile
 
 COORDINATOR = Membership.Role.COORDINATOR
 BookingStatus = Booking.Status
@@ -49,7 +48,25 @@ ATTENTION_REASONS = {
     "places_to_fill": "Places to fill",
     "unanswered": "Invitations waiting for an answer",
     "attendance_to_mark": "Attendance to mark",
+    "consent_missing": "A volunteer with a place no longer holds a consent the session needs",
 }
+
+
+def _accepted_without_a_needed_consent() -> Exists:
+    """For a session (the outer query): an accepted booking whose volunteer holds no current grant,
+    naming the session's university, of one of the consents the session needs (after new wording,
+    say, or a withdrawal recorded elsewhere)."""
+    needed = TeachingSession.required_consents.through.objects.filter(teachingsession_id=OuterRef("session_id"))
+    held = ConsentRecord.objects.current_grants().filter(
+        volunteer_id=OuterRef(OuterRef("volunteer_id")),
+        purpose_id=OuterRef("consentpurpose_id"),
+        text__organisations=OuterRef(OuterRef("session__module__programme__university_id")),
+    )
+    return Exists(
+        Booking.objects.filter(session=OuterRef("pk"), status=BookingStatus.ACCEPTED).filter(
+            Exists(needed.exclude(Exists(held)))
+        )
+    )
 
 
 def with_attention_flags(sessions: TeachingSessionQuerySet, now: datetime.datetime) -> TeachingSessionQuerySet:
@@ -59,6 +76,7 @@ def with_attention_flags(sessions: TeachingSessionQuerySet, now: datetime.dateti
         "places_to_fill": Q(status=SessionStatus.OPEN, starts_at__gte=now, accepted_count__lt=F("places")),
         "unanswered": Q(status=SessionStatus.OPEN, invited_count__gt=0),
         "attendance_to_mark": Q(status=SessionStatus.OPEN, ends_at__lte=now, accepted_count__gt=0),
+        "consent_missing": Q(status=SessionStatus.OPEN, starts_at__gte=now) & Q(_accepted_without_a_needed_consent()),
     }
     return sessions.annotate(
         **{
@@ -128,7 +146,8 @@ def messages_sent(session: TeachingSession, bookings: list[Booking]) -> list[Sen
     newest first, in two queries."""
     names = {booking.pk: booking.volunteer.display_name for booking in bookings}
     invitations = ActivityLog.objects.filter(
-        content_type=ContentType.objects.get_for_model(Booking),
+        content_type__app_label=Booking._meta.app_label,
+        content_type__model=Booking._meta.model_name,
         object_id__in=[str(pk) for pk in names],
         action="booking.invited",
     ).select_related("actor")
@@ -193,3 +212,51 @@ def my_sessions(profile: VolunteerProfile, now: datetime.datetime) -> MySessions
         elif booking.status in PAST_STATUSES or booking.status == BookingStatus.ACCEPTED:
             past.append(booking)
     return MySessions(invitations=invitations, upcoming=upcoming, past=past[::-1])
+
+
+def places_needing_consent(profile: VolunteerProfile, purpose: ConsentPurpose, network: Organisation) -> list[Booking]:
+    """The volunteer's accepted places to come on sessions that need ``purpose``, which withdrawing
+    the consent given to ``network`` would leave uncovered: no other network's current grant of it
+    names the session's university."""
+    covered = set(
+        ConsentRecord.objects.current_grants()
+        .filter(volunteer=profile, purpose=purpose)
+        .exclude(text__network=network)
+        .values_list("text__organisations", flat=True)
+    )
+    return [
+        booking
+        for booking in Booking.objects.filter(
+            volunteer=profile,
+            status=BookingStatus.ACCEPTED,
+            session__starts_at__gt=timezone.now(),
+            session__required_consents=purpose,
+        )
+        .select_related("session__module__programme__university", "session__owner")
+        .order_by("session__starts_at", "pk")
+        if booking.session.module.programme.university_id not in covered
+    ]
+
+
+def missing_consents(
+    session: TeachingSession, bookings: list[Booking], needed: list[ConsentPurpose]
+) -> dict[int, list[str]]:
+    """For each accepted booking of ``session`` whose volunteer lacks a current grant (naming the
+    session's university) of a consent it needs (``needed``), the names of those consents. One query."""
+    accepted = [booking for booking in bookings if booking.status == BookingStatus.ACCEPTED]
+    if not needed or not accepted:
+        return {}
+    held = set(
+        ConsentRecord.objects.current_grants()
+        .filter(
+            volunteer_id__in=[booking.volunteer_id for booking in accepted],
+            purpose__in=needed,
+            text__organisations=session.module.programme.university_id,
+        )
+        .values_list("volunteer_id", "purpose_id")
+    )
+    missing = {
+        booking.pk: [purpose.name for purpose in needed if (booking.volunteer_id, purpose.pk) not in held]
+        for booking in accepted
+    }
+    return {pk: names for pk, names in missing.items() if names}

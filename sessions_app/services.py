@@ -791,6 +791,38 @@ def _offer_place(booking: Booking, session: TeachingSession, *, reason: str) -> 
 
 
 @transaction.atomic
+def cancel_for_withdrawn_consent(*, booking: Booking, actor: User, purpose: ConsentPurpose) -> Booking:
+    """Cancel an accepted place whose volunteer has withdrawn a consent the session needs (called
+    by the withdrawal, in its transaction). The coordinator is told, with the next suggestion for
+    the place; when staff recorded the withdrawal, the volunteer is told too."""
+    booking, session = _lock_booking(booking)
+    if booking.status != BookingStatus.ACCEPTED or session.starts_at <= timezone.now():
+        return booking
+    set_booking_status(
+        booking,
+        BookingStatus.CANCELLED,
+        actor=actor,
+        data={"by": "consent_withdrawn", "purpose": purpose.code},
+        cancelled_at=timezone.now(),
+        cancelled_by=actor,
+        cancel_reason="",
+    )
+    _offer_place(
+        booking,
+        session,
+        reason=f"They withdrew their consent to “{purpose.name}”, which this session needs.",
+    )
+    if actor.pk != booking.volunteer.user_id:
+        queue_notification(
+            template_key="sessions_app/place_cancelled_consent",
+            unique_key=booking.event_key("booking-cancelled") + ":volunteer",
+            recipient=booking.volunteer.user,
+            context={**session_context(session), "name": booking.volunteer.display_name, "purpose": purpose.name},
+        )
+    return booking
+
+
+@transaction.atomic
 def message_accepted_volunteers(*, session: TeachingSession, actor: User, subject: str, body: str) -> SessionMessage:
     """Email everyone accepted on the session, and keep the message on the session."""
     if not subject.strip() or not body.strip():

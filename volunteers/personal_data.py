@@ -143,11 +143,12 @@ def _networks(profile: VolunteerProfile) -> list[dict[str, Any]]:
 def _consents(profile: VolunteerProfile) -> list[dict[str, Any]]:
     records = (
         ConsentRecord.objects.filter(volunteer=profile)
-        .select_related("purpose", "text", "recorded_by")
+        .select_related("purpose", "text__network", "recorded_by")
         .order_by("-created_at", "-pk")
     )
     return [
         {
+            "network": record.text.network.name,
             "purpose": record.purpose.name,
             "version": record.text.version,
             "wording": record.text.text,

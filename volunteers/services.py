@@ -20,6 +20,7 @@ from involvement.links import absolute_url
 from involvement.models import ActivityLog, Notification
 from involvement.notifications import queue_notification
 from volunteers import data_rights
+from volunteers.consent_effects import apply_withdrawal
 from volunteers.models import (
     ConsentPurpose,
     ConsentRecord,
@@ -587,9 +588,9 @@ def add_experience_tag(*, network: Organisation, name: str, actor: User) -> Expe
     """Add a tag to a network's list. Raises VolunteerError for an empty or duplicate name."""
     name = " ".join(name.split())
     if not name:
-        raise VolunteerError("Please enter the experience, for example “secondary breast cancer”.")
+        raise VolunteerError("Please enter the experience, for example “secondary breast cancer”.", field="name")
     if ExperienceTag.objects.filter(network=network, name__iexact=name).exists():
-        raise VolunteerError(f"“{name}” is already on the list.")
+        raise VolunteerError(f"“{name}” is already on the list.", field="name")
     tag = ExperienceTag.objects.create(network=network, name=name)
     record_activity(actor=actor, action="volunteer.tag_added", target=tag, organisation=network)
     return tag
@@ -719,7 +720,9 @@ def withdraw_consent(
 ) -> ConsentRecord:
     """Append a withdrawal of the consent to ``purpose`` given to ``network``, against the
     version it was given on. Always possible, even after leaving the network. Raises
-    VolunteerError when that consent is not currently given."""
+    VolunteerError when that consent is not currently given. What depended on it changes too
+    (``consent_effects``: places on sessions that need it are cancelled and the coordinators
+    told); ``consent_effects.withdrawal_consequences`` says what beforehand."""
     _check_method(profile=profile, actor=actor, method=method, network=network)
     VolunteerProfile.objects.select_for_update().get(pk=profile.pk)
     latest = _latest_record(profile, purpose, network)
@@ -747,6 +750,8 @@ def withdraw_consent(
             "volunteer": profile.pk,
         },
     )
+    # What depended on it (places on sessions that need it) follows, in this transaction.
+    apply_withdrawal(profile, purpose, network, actor)
     return record
 
 

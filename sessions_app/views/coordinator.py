@@ -253,6 +253,10 @@ class SessionDetailView(CoordinatorSessionMixin, TemplateView):
             booking.show_adjustments = permissions.can_see_adjustments(viewer, booking)  # type: ignore[attr-defined]
             booking.can_cancel = permissions.can_cancel(booking, viewer)  # type: ignore[attr-defined]
             booking.can_reinvite = permissions.can_reinvite(booking)  # type: ignore[attr-defined]
+        required = list(session.required_consents.all())
+        lacking = selectors.missing_consents(session, bookings, required)
+        for booking in bookings:
+            booking.missing_consents = lacking.get(booking.pk, [])  # type: ignore[attr-defined]
         groups = [
             BookingGroup(status, label, [booking for booking in bookings if booking.status == status])
             for status, label in GROUP_LABELS.items()
@@ -264,7 +268,7 @@ class SessionDetailView(CoordinatorSessionMixin, TemplateView):
             filled=sum(booking.status in {BookingStatus.ACCEPTED, BookingStatus.ATTENDED} for booking in bookings),
             actions=session_actions(session, len(accepted), now),
             preferred_tags=list(session.preferred_tags.select_related("network").order_by("network__name", "name")),
-            required_consents=list(session.required_consents.all()),
+            required_consents=required,
             sent=selectors.messages_sent(session, bookings),
         )
         return context

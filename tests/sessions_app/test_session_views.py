@@ -1140,3 +1140,19 @@ def test_session_times_are_stored_as_aware_moments(world: World) -> None:
     session = TeachingSession.objects.get()
     assert timezone.is_aware(session.starts_at) is True
     assert session.starts_at == datetime.datetime(2026, 12, 1, 10, 0, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_session_page_query_count_does_not_grow_with_consents_checked(
+    world: World, django_assert_num_queries, consent_purposes, count: int
+) -> None:
+    session = session_on(world, our_module(world), at("2026-11-17", "10:00"), places=3)
+    session.required_consents.set(consent_purposes[:2])
+    for number in range(count):
+        book(session, volunteer(world, f"Accepted {number}"))
+    client = signed_in(world.coordinator)
+
+    with django_assert_num_queries(13):
+        response = client.get(f"/sessions/{session.pk}/")
+
+    assert len(find(response, "p", class_="missing-consent")) == count

@@ -250,6 +250,7 @@ def test_volunteer_data_consent_history_with_wording(world: World, data: dict[st
     later = (NOW + datetime.timedelta(seconds=60)).isoformat()
     assert data["consents"] == [
         {
+            "network": "Charity A",
             "purpose": "Share my story with students",
             "version": 1,
             "wording": wording,
@@ -260,6 +261,7 @@ def test_volunteer_data_consent_history_with_wording(world: World, data: dict[st
             "when": later,
         },
         {
+            "network": "Charity A",
             "purpose": "Share my story with students",
             "version": 1,
             "wording": wording,

@@ -1257,8 +1257,18 @@ def test_my_data_page_shows_everything_and_records_the_export(
     assert texts(section("weekly_availability"), "li") == ["Wednesday evening"]
     assert texts(section("networks"), "dd")[0] == "Charity A"
     [consents] = find(section("consents"), "table")
-    assert texts(consents, "th") == ["Purpose", "Version", "Wording", "Action", "How", "Recorded by", "Note", "When"]
-    assert [texts(consents, "td")[index] for index in (0, 1, 3, 4, 7)] == [
+    assert texts(consents, "th") == [
+        "Network",
+        "Purpose",
+        "Version",
+        "Wording",
+        "Action",
+        "How",
+        "Recorded by",
+        "Note",
+        "When",
+    ]
+    assert [texts(consents, "td")[index] for index in (1, 2, 4, 5, 8)] == [
         "Share my story with students",
         "1",
         "Granted",

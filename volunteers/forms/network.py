@@ -189,6 +189,8 @@ class ConsentRecordForm(forms.Form):
         max_length=200,
         help_text="For example “consent form dated 3 May”. Please do not write health details here.",
     )
+    # Set once the lead has seen what a withdrawal will change (places on sessions that need it).
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, network: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

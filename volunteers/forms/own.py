@@ -261,6 +261,8 @@ class ConsentChangeForm(forms.Form):
     action = forms.ChoiceField(choices=[("grant", "I agree"), ("withdraw", "Withdraw my consent")])
     text = forms.IntegerField(required=False, min_value=1)
     network = forms.SlugField(required=False)
+    # Sent from the page that says what a withdrawal would change (a place on a session, say).
+    confirmed = forms.BooleanField(required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

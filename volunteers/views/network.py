@@ -13,7 +13,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -30,6 +29,7 @@ from accounts.permissions import RoleRequiredMixin, acting_user
 from involvement.forms_views import FormT, ServiceFormView
 from involvement.models import ActivityLog
 from volunteers import services
+from volunteers.consent_effects import withdrawal_consequences
 from volunteers.forms.network import (
     AcceptForm,
     ConfirmForm,
@@ -401,6 +401,21 @@ class ConsentRecordView(MembershipFormView[ConsentRecordForm]):
     def error_field(self, form: ConsentRecordForm, error: Exception) -> str | None:
         return "action"
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """A withdrawal that would cancel places on sessions first shows what, then needs confirming."""
+        form = self.get_form(request.POST)
+        if form.is_valid() and form.cleaned_data["action"] == ConsentRecord.Action.WITHDRAWN:
+            consequences = withdrawal_consequences(
+                self.get_membership().volunteer, form.cleaned_data["purpose"], self.get_network()
+            )
+            if consequences and not form.cleaned_data["confirmed"]:
+                data = request.POST.copy()
+                data["confirmed"] = "on"
+                return self.render_to_response(
+                    self.get_context_data(form=self.get_form(data), consequences=consequences)
+                )
+        return super().post(request, *args, **kwargs)
+
     def act(self, form: ConsentRecordForm) -> str:
         data = form.cleaned_data
         profile = self.get_membership().volunteer
@@ -420,8 +435,12 @@ class ConsentRecordView(MembershipFormView[ConsentRecordForm]):
 # The network's experience list ---------------------------------------------------------------------
 
 
-class ExperienceTagsView(NetworkMixin, TemplateView):
+class ExperienceTagsView(NetworkMixin, ServiceFormView[ExperienceTagForm]):
+    """The network's list of experience, with how many volunteers have each, and a form to add one."""
+
     template_name = "volunteers/network/experiencetag_list.html"
+    form_class = ExperienceTagForm
+    domain_error = VolunteerError
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -430,22 +449,16 @@ class ExperienceTagsView(NetworkMixin, TemplateView):
             .annotate(volunteer_count=Count("volunteers", filter=Q(volunteers__erased_at__isnull=True)))
             .order_by("name")
         )
-        context.setdefault("form", ExperienceTagForm())
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = ExperienceTagForm(request.POST)
-        if form.is_valid():
-            try:
-                tag = services.add_experience_tag(
-                    network=self.get_network(), name=form.cleaned_data["name"], actor=acting_user(request)
-                )
-            except VolunteerError as error:
-                form.add_error("name", str(error))
-            else:
-                messages.success(request, f"“{tag.name}” is added to the list.")
-                return redirect("volunteers:tags", slug=self.get_network().slug)
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def act(self, form: ExperienceTagForm) -> str:
+        tag = services.add_experience_tag(
+            network=self.get_network(), name=form.cleaned_data["name"], actor=acting_user(self.request)
+        )
+        return f"“{tag.name}” is added to the list."
+
+    def get_success_url(self) -> str:
+        return reverse("volunteers:tags", kwargs={"slug": self.get_network().slug})
 
 
 # The summary leads and partnered coordinators see --------------------------------------------------

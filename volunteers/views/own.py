@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -27,6 +27,7 @@ from django.views.generic import TemplateView
 
 from accounts.models import Organisation
 from involvement.forms_views import FormT, ServiceFormView
+from volunteers.consent_effects import withdrawal_consequences
 from volunteers.forms.own import (
     AdjustmentsForm,
     AvailabilityForm,
@@ -292,26 +293,55 @@ class ConsentChangeView(ConsentView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         purpose = get_object_or_404(ConsentPurpose, code=kwargs["code"])
+        form = ConsentChangeForm(request.POST)
         try:
-            done = self.change(purpose, ConsentChangeForm(request.POST))
+            confirm = self.confirmation(purpose, form)
+            if confirm is not None:
+                return confirm
+            done = self.change(purpose, form)
         except VolunteerError as error:
             messages.error(request, str(error))
             return self.render_to_response(self.get_context_data(), status=400)
         messages.success(request, done)
         return redirect("volunteers:consent")
 
+    def withdrawn_from(self, purpose: ConsentPurpose, form: ConsentChangeForm) -> Organisation:
+        # Only a network of their own (whatever its status: withdrawing is always possible).
+        network = Organisation.objects.filter(
+            volunteer_memberships__volunteer=self.profile, slug=form.cleaned_data["network"]
+        ).first()
+        if network is None:
+            raise VolunteerError(f"Please read the wording of “{purpose.name}” and choose again.")
+        return network
+
+    def confirmation(self, purpose: ConsentPurpose, form: ConsentChangeForm) -> HttpResponse | None:
+        """Before a withdrawal that changes something else (a place on a session that needs it),
+        the page that says what, with the button that confirms it."""
+        if not form.is_valid() or form.cleaned_data["action"] != "withdraw" or form.cleaned_data["confirmed"]:
+            return None
+        network = self.withdrawn_from(purpose, form)
+        consequences = withdrawal_consequences(self.profile, purpose, network)
+        if not consequences:
+            return None
+        return render(
+            self.request,
+            "volunteers/own/consent_confirm_withdraw.html",
+            {"purpose": purpose, "network": network, "consequences": consequences, "profile": self.profile},
+        )
+
     def change(self, purpose: ConsentPurpose, form: ConsentChangeForm) -> str:
         actor = self.profile.user
         if not form.is_valid():
             raise VolunteerError(f"Please read the wording of “{purpose.name}” and choose again.")
         if form.cleaned_data["action"] == "withdraw":
-            # Only a network of their own (whatever its status: withdrawing is always possible).
-            network = Organisation.objects.filter(
-                volunteer_memberships__volunteer=self.profile, slug=form.cleaned_data["network"]
-            ).first()
-            if network is None:
-                raise VolunteerError(f"Please read the wording of “{purpose.name}” and choose again.")
+            network = self.withdrawn_from(purpose, form)
+            cancelled = withdrawal_consequences(self.profile, purpose, network)
             withdraw_consent(profile=self.profile, purpose=purpose, network=network, actor=actor)
+            if cancelled:
+                return (
+                    f"You withdrew your consent to “{purpose.name}” for {network}. We have cancelled the places "
+                    "that needed it and told the coordinators."
+                )
             return f"You withdrew your consent to “{purpose.name}” for {network}."
         # Only a text of this purpose: an id from another purpose must never grant that one. The
         # service refuses a text of a network they do not belong to.
