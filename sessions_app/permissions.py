@@ -125,6 +125,12 @@ def answer_refusal(booking: Booking, now: datetime.datetime | None = None) -> st
     return f"This invitation has already been answered ({booking.get_status_display().lower()})."
 
 
+def can_accept(booking: Booking) -> bool:
+    """Whether the invitation can be answered now (places, overlaps and consents are checked when
+    it is accepted, under the session's lock)."""
+    return answer_refusal(booking) is None
+
+
 def reinvite_refusal(booking: Booking, now: datetime.datetime | None = None) -> str | None:
     """A coordinator may invite again after an invitation expired or was declined, and, on purpose,
     after the volunteer cancelled; never while a place is held or once the session has happened."""

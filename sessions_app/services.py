@@ -531,11 +531,7 @@ def invite_volunteers(
     or monthly limit and the coordinator has not ticked that they agreed it with them. Such an
     agreed invitation is recorded in the ActivityLog with the reasons.
     """
-    session = (
-        TeachingSession.objects.select_for_update(of=("self",))
-        .select_related("module__programme__university")
-        .get(pk=session.pk)
-    )
+    session = _lock_session(session.pk)
     closed = permissions.invitations_closed_reason(session)
     if closed:
         raise SessionError(closed)
@@ -627,13 +623,18 @@ def reinvite(*, booking: Booking, actor: User, agreed_with_volunteer: bool = Fal
     return booking
 
 
-def _lock_booking(booking: Booking) -> tuple[Booking, TeachingSession]:
-    """Lock the session row (so places are counted once at a time), then the booking."""
-    session = (
+def _lock_session(session_id: int) -> TeachingSession:
+    """The session's row, locked: places, overlaps and statuses are decided one at a time."""
+    return (
         TeachingSession.objects.select_for_update(of=("self",))
         .select_related("module__programme__university", "owner")
-        .get(pk=booking.session_id)
+        .get(pk=session_id)
     )
+
+
+def _lock_booking(booking: Booking) -> tuple[Booking, TeachingSession]:
+    """Lock the session row (so places are counted once at a time), then the booking."""
+    session = _lock_session(booking.session_id)
     locked = Booking.objects.select_for_update(of=("self",)).select_related("volunteer__user").get(pk=booking.pk)
     locked.session = session
     return locked, session
@@ -1024,11 +1025,7 @@ def mark_attendance(*, session: TeachingSession, actor: User, outcomes: dict[int
     ``outcomes`` maps every accepted booking's id to "attended" or "no_show". Records hours for
     those who came, completes the session and calls the attendance hooks (claims, feedback).
     """
-    session = (
-        TeachingSession.objects.select_for_update(of=("self",))
-        .select_related("module__programme__university")
-        .get(pk=session.pk)
-    )
+    session = _lock_session(session.pk)
     refusal = permissions.attendance_refusal(session)
     if refusal:
         raise SessionError(refusal)

@@ -86,6 +86,7 @@ class BookingInvitationView(TemplateView):
             booking=self.booking,
             session=self.booking.session,
             state=permissions.invitation_state(self.booking),
+            can_answer=permissions.can_accept(self.booking),
             is_invitee=invitee is not None,
             someone_else=self.request.user.is_authenticated and invitee is None,
             adjustments=self.booking.volunteer.adjustments if invitee else None,
