@@ -50,6 +50,7 @@ from volunteers.models import (
     VolunteerProfile,
     Weekday,
 )
+from volunteers.panels import LEAD_HOME, LEAD_VOLUNTEER, panels_for
 from volunteers.permissions import COORDINATOR, LEAD, lead_networks, profiles_visible_to
 from volunteers.selectors import consent_states, network_memberships
 from volunteers.services import VolunteerError
@@ -179,6 +180,7 @@ class NetworkListView(NetworkMixin, TemplateView):
                 network=network, status=Status.APPLICANT, volunteer__erased_at__isnull=True
             ).count(),
         )
+        context["panels"] = panels_for(LEAD_HOME, acting_user(self.request), network=network)
         return context
 
 
@@ -247,6 +249,9 @@ class NetworkVolunteerView(MembershipMixin, TemplateView):
             consent_states=consent_states(profile, self.get_network()),
             checks=list(membership.checks.all()),
             missing=services.missing_onboarding(membership),
+        )
+        context["panels"] = panels_for(
+            LEAD_VOLUNTEER, acting_user(self.request), network=membership.network, profile=profile
         )
         return context
 

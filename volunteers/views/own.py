@@ -37,6 +37,7 @@ from volunteers.forms.own import (
     TimeAwayForm,
 )
 from volunteers.models import ConsentPurpose, NetworkMembership, TimeAway, VolunteerProfile
+from volunteers.panels import VOLUNTEER_HOME, panels_for
 from volunteers.readable import Node, readable
 from volunteers.selectors import my_consents, needs_consent_review
 from volunteers.services import (
@@ -109,6 +110,7 @@ class MyVolunteeringView(VolunteerRequiredMixin, TemplateView):
         context["can_pause"] = any(membership.status == Status.ACTIVE for membership in memberships)
         context["can_resume"] = any(membership.status == Status.PAUSED for membership in memberships)
         context["needs_review"] = needs_consent_review(self.profile)
+        context["panels"] = panels_for(VOLUNTEER_HOME, self.profile.user, profile=self.profile)
         return context
 
 
