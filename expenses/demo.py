@@ -319,7 +319,13 @@ class Seeder:
         """Rhys attended every admissions day; Siân the last earlier one (unclaimed) and the latest."""
         rhys = VolunteerProfile.objects.get(user__email=RHYS)
         sian = VolunteerProfile.objects.get(user=self.world.volunteer)
-        module = Module.objects.get(programme__university=self.world.university_a, code="RAD101")
+        # This academic year's module (the demo has last year's programmes too).
+        module = (
+            Module.objects.filter(programme__university=self.world.university_a, code="RAD101")
+            .order_by("-programme__academic_year")
+            .first()
+        )
+        assert module is not None  # noqa: S101 -- seed_sessions made it
         earlier = []
         for index, day in enumerate(earlier_days):
             session = self.admissions_day(module, day)

@@ -35,6 +35,27 @@ class SessionsAppConfig(AppConfig):
         from volunteers.data_rights import register_provider
 
         register_provider(PROVIDER)
+        from sessions_app.panels import lead_participation, own_totals
+        from volunteers.panels import LEAD_VOLUNTEER, VOLUNTEER_HOME, Panel, register_panel
+
+        register_panel(
+            Panel(
+                "sessions-participation",
+                LEAD_VOLUNTEER,
+                order=10,
+                template="sessions_app/panels/_participation.html",
+                context=lead_participation,
+            )
+        )
+        register_panel(
+            Panel(
+                "sessions-own-totals",
+                VOLUNTEER_HOME,
+                order=10,
+                template="sessions_app/panels/_own_totals.html",
+                context=own_totals,
+            )
+        )
         register_withdrawal_effects(
             WithdrawalEffects(name="sessions", preview=withdrawal_preview, apply=withdrawal_apply)
         )

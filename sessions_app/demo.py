@@ -8,6 +8,7 @@ a draft. Rows are written directly (not through the services) because demo histo
 from __future__ import annotations
 
 import datetime
+import itertools
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -226,22 +227,33 @@ def seed_sessions(world: DemoWorld) -> None:
     if Programme.objects.filter(university=world.university_a).exists():
         return
     coordinator = world.users["coordinator@example.org"]
-    academic_year = _academic_year(timezone.localdate())
+    this_year = academic_year(timezone.localdate())
     programmes = {
         key: Programme.objects.create(
             university=world.university_a,
             name=name,
             profession=profession,
             regulator=regulator,
-            academic_year=academic_year,
+            academic_year=this_year,
         )
         for key, (name, profession, regulator) in PROGRAMMES.items()
     }
-    modules = {}
-    for code, (programme_key, title, year) in MODULES.items():
-        module = Module.objects.create(programme=programmes[programme_key], code=code, title=title, year_of_study=year)
-        module.leads.set([coordinator])
-        modules[code] = module
+    modules = _modules(programmes, coordinator)
+    # Last academic year's programmes, for two years of history.
+    last_year = academic_year(academic_year_start(timezone.localdate()) - datetime.timedelta(days=1))
+    earlier_modules = _modules(
+        {
+            key: Programme.objects.create(
+                university=world.university_a,
+                name=name,
+                profession=profession,
+                regulator=regulator,
+                academic_year=last_year,
+            )
+            for key, (name, profession, regulator) in PROGRAMMES.items()
+        },
+        coordinator,
+    )
     demo_volunteer = VolunteerProfile.objects.get(user=world.volunteer)
     pool = list(
         VolunteerProfile.objects.filter(
@@ -272,10 +284,107 @@ def seed_sessions(world: DemoWorld) -> None:
                 else:
                     continue
             booked.append(_book(session, volunteer, status, coordinator))
+    _seed_history(world, modules, earlier_modules, coordinator, pool, booked)
     _seed_southgate(world, booked)
 
 
-def _academic_year(today: datetime.date) -> str:
+def _modules(programmes: dict[str, Programme], coordinator: User) -> dict[str, Module]:
+    modules = {}
+    for code, (programme_key, title, year) in MODULES.items():
+        module = Module.objects.create(programme=programmes[programme_key], code=code, title=title, year_of_study=year)
+        module.leads.set([coordinator])
+        modules[code] = module
+    return modules
+
+
+def academic_year_start(day: datetime.date) -> datetime.date:
+    """1 September on or before ``day``."""
+    return datetime.date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+
+
+# Two academic years of earlier sessions, so reports have a story: what each kind of involvement
+# was called, and the modules it belonged to.
+HISTORY = [
+    (Kind.TEACHING, "RAD101", "Patient stories: first impressions"),
+    (Kind.SIMULATED_PATIENT, "NUR110", "Simulated ward round"),
+    (Kind.ASSESSMENT, "RAD204", "Communication OSCE station"),
+    (Kind.RECRUITMENT, "RAD101", "Selection day panel"),
+    (Kind.CURRICULUM, "NUR220", "Module redesign workshop"),
+    (Kind.TEACHING, "RAD305", "Radiotherapy: what helped me"),
+    (Kind.REVIEW, "RAD305", "Programme monitoring panel"),
+    (Kind.TEACHING, "NUR220", "Living with a long-term condition"),
+]
+HISTORY_TITLES = frozenset(title for _kind, _module, title in HISTORY)
+HISTORY_EVERY_DAYS = 12
+
+
+def history_outcomes(today: datetime.date) -> list[list[str]]:
+    """Each earlier session's bookings, newest session first: one to three who came and, at every
+    fifth, one who did not; every 12 days back to the start of last academic year."""
+    this_year = academic_year_start(today)
+    earliest = academic_year_start(this_year - datetime.timedelta(days=1))
+    found: list[list[str]] = []
+    for index in itertools.count():
+        day = today + datetime.timedelta(days=-84 - HISTORY_EVERY_DAYS * index)
+        while day.weekday() != 1 + index % 3:
+            day -= datetime.timedelta(days=1)
+        if day < earliest:
+            return found
+        found.append([str(Status.ATTENDED)] * (1 + index % 3) + ([str(Status.NO_SHOW)] if index % 5 == 4 else []))
+    return found
+
+
+def _seed_history(
+    world: DemoWorld,
+    modules: dict[str, Module],
+    earlier_modules: dict[str, Module],
+    coordinator: User,
+    pool: list[VolunteerProfile],
+    booked: list[Booking],
+) -> None:
+    """Completed sessions every 12 days or so, back to the start of last academic year, each with
+    one to three volunteers who came (and now and then one who did not), taken in turn from those
+    free then."""
+    today = timezone.localdate()
+    this_year = academic_year_start(today)
+    # Only sessions after they joined the network.
+    joined = dict(
+        NetworkMembership.objects.filter(volunteer__in=pool, network=world.charity_a).values_list(
+            "volunteer_id", "decided_at"
+        )
+    )
+    cursor = 0
+    planned = history_outcomes(today)
+    for index in range(len(planned)):
+        starts_at = _at(-84 - HISTORY_EVERY_DAYS * index, 10 if index % 2 == 0 else 14, weekday=1 + index % 3)
+        kind, code, title = HISTORY[index % len(HISTORY)]
+        module = (modules if timezone.localdate(starts_at) >= this_year else earlier_modules)[code]
+        session = TeachingSession.objects.create(
+            module=module,
+            title=title,
+            kind=kind,
+            starts_at=starts_at,
+            ends_at=starts_at + datetime.timedelta(hours=2 + index % 2),
+            venue="Room 2.14, Allied Health Building, Northbridge campus",
+            places=3,
+            briefing="Please arrive 15 minutes early; someone will meet you at the main reception.",
+            purpose="Students learn what matters to patients from people who have been there.",
+            owner=coordinator,
+            status=TeachingSession.Status.COMPLETED,
+        )
+        session.required_consents.set(ConsentPurpose.objects.filter(code="share-story"))
+        outcomes = planned[index]
+        for status in outcomes:
+            for step in range(len(pool)):
+                volunteer = pool[(cursor + step) % len(pool)]
+                since = joined.get(volunteer.pk)
+                if since is not None and since < starts_at and _free_for(volunteer, session, booked):
+                    cursor += step + 1
+                    booked.append(_book(session, volunteer, status, coordinator))
+                    break
+
+
+def academic_year(today: datetime.date) -> str:
     start = today.year if today.month >= 9 else today.year - 1
     return f"{start}/{str(start + 1)[-2:]}"
 
@@ -336,7 +445,7 @@ def _seed_southgate(world: DemoWorld, booked: list[Booking]) -> None:
         name="BSc (Hons) Mental Health Nursing",
         profession="Mental health nursing",
         regulator=Programme.Regulator.NMC,
-        academic_year=_academic_year(timezone.localdate()),
+        academic_year=academic_year(timezone.localdate()),
     )
     module = Module.objects.create(programme=programme, code="MHN130", title="Recovery and lived experience")
     starts_at = _at(16, 10, weekday=2)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
@@ -260,3 +262,73 @@ def missing_consents(
         for booking in accepted
     }
     return {pk: names for pk, names in missing.items() if names}
+
+
+# Participation, for the volunteer and their network's leads --------------------------------------
+
+SHARE_WITH_CHARITY = "share-with-charity"
+
+
+def shares_participation(profile: VolunteerProfile, network: Organisation) -> bool:
+    """Whether the volunteer currently agrees that ``network`` may see the sessions they take part in."""
+    return (
+        ConsentRecord.objects.current_grants()
+        .filter(volunteer=profile, purpose__code=SHARE_WITH_CHARITY, text__network=network)
+        .exists()
+    )
+
+
+def participation_with_partners(profile: VolunteerProfile, network: Organisation) -> QuerySet[Booking]:
+    """The sessions the volunteer attended at universities partnered with ``network`` on the day,
+    newest first."""
+    from accounts.models import Partnership
+
+    partnered_then = Partnership.objects.filter(
+        network=network,
+        university_id=OuterRef("session__module__programme__university_id"),
+        starts_on__lte=OuterRef("session_day"),
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=OuterRef("session_day")))
+    return (
+        Booking.objects.filter(volunteer=profile, status=BookingStatus.ATTENDED)
+        .alias(session_day=TruncDate("session__starts_at", tzinfo=timezone.get_current_timezone()))
+        .filter(Exists(partnered_then))
+        .select_related("session__module__programme__university")
+        .order_by("-session__starts_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class Totals:
+    sessions: int
+    hours: Decimal
+    universities: int
+    first: datetime.datetime | None
+    latest: datetime.datetime | None
+
+
+def participation_totals(bookings: QuerySet[Booking]) -> Totals:
+    """How many sessions, hours and universities ``bookings`` come to, in one query."""
+    row = bookings.order_by().aggregate(
+        sessions=Count("pk"),
+        hours=Sum("hours"),
+        universities=Count("session__module__programme__university", distinct=True),
+        first=Min("session__starts_at"),
+        latest=Max("session__starts_at"),
+    )
+    return Totals(
+        sessions=row["sessions"],
+        # SQLite sums decimals as floats: back to hours and hundredths.
+        hours=Decimal(str(row["hours"] or 0)).quantize(Decimal("0.01")),
+        universities=row["universities"],
+        first=row["first"],
+        latest=row["latest"],
+    )
+
+
+def own_participation(profile: VolunteerProfile) -> QuerySet[Booking]:
+    """Every session the volunteer attended, anywhere, newest first."""
+    return (
+        Booking.objects.filter(volunteer=profile, status=BookingStatus.ATTENDED)
+        .select_related("session__module__programme__university")
+        .order_by("-session__starts_at", "-pk")
+    )

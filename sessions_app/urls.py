@@ -33,6 +33,12 @@ urlpatterns = [
     path("my-sessions/calendar/", volunteer.CalendarView.as_view(), name="calendar"),
     path("my-sessions/<int:pk>/", volunteer.MyBookingView.as_view(), name="my_booking"),
     path("my-sessions/<int:pk>/cancel/", volunteer.MyBookingCancelView.as_view(), name="my_booking_cancel"),
+    # Leads: a volunteer's sessions at the network's partner universities.
+    path(
+        "networks/<slug:slug>/volunteers/<int:pk>/sessions/",
+        volunteer.NetworkParticipationView.as_view(),
+        name="network_participation",
+    ),
     # Links from emails and calendar apps: the signed token is the key.
     path("invitation/<str:token>/", volunteer.BookingInvitationView.as_view(), name="invitation"),
     path("calendar/<str:token>.ics", volunteer.FeedView.as_view(), name="feed"),

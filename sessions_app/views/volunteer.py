@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -40,10 +41,12 @@ from sessions_app.services import (
     invitation_token,
     renew_calendar_feed,
 )
+from volunteers.views.network import MembershipMixin
 from volunteers.views.own import VolunteerRequiredMixin
 
 BookingStatus = Booking.Status
 LINK_INVALID_TEMPLATE = "sessions_app/volunteer/link_invalid.html"
+PARTICIPATION_PAGE_SIZE = 25
 
 
 def invitation_url(booking: Booking) -> str:
@@ -292,3 +295,24 @@ class CheckInView(TemplateView):
                     {"check_in": check_in, "session": check_in.booking.session, "call_url": call_url},
                 )
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+# A lead's view of a volunteer's participation -------------------------------------------------
+
+
+class NetworkParticipationView(MembershipMixin, TemplateView):
+    """Every session a volunteer of the lead's network took part in at its partner universities,
+    25 to a page, with their totals; only when the volunteer agrees to share it with the network."""
+
+    template_name = "sessions_app/volunteer/network_participation.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        network, profile = context["network"], context["profile"]
+        shared = selectors.shares_participation(profile, network)
+        context["shared"] = shared
+        if shared:
+            bookings = selectors.participation_with_partners(profile, network)
+            page = Paginator(bookings, PARTICIPATION_PAGE_SIZE).get_page(self.request.GET.get("page"))
+            context.update(totals=selectors.participation_totals(bookings), page_obj=page, bookings=list(page))
+        return context

@@ -13,6 +13,8 @@ from tests import factories
 from tests.access import Access
 from tests.conftest import World
 from tests.sessions_app.factories import BookingFactory, session_at
+from tests.volunteers.access_network import member_of_charity_a
+from volunteers.models import NetworkMembership
 
 
 def session_of_university_a(*, ended: bool = False) -> Callable[[World], dict[str, Any]]:
@@ -71,4 +73,12 @@ ACCESS_BOOKINGS: list[Access] = [
     coordinator_page("sessions_app:booking_cancel", accepted_booking_of_university_a),
     coordinator_page("sessions_app:reinvite", declined_booking_of_university_a),
     coordinator_page("sessions_app:attendance_correct", attended_booking_of_university_a),
+    # A lead's page of a volunteer's sessions at the network's partner universities.
+    Access(
+        "sessions_app:network_participation",
+        member_of_charity_a(NetworkMembership.Status.ACTIVE),
+        allowed="lead",
+        wrong_role="coordinator",
+        other_org="other_lead",
+    ),
 ]

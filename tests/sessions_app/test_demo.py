@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from sessions_app.demo import HISTORY_TITLES, academic_year, academic_year_start, history_outcomes
 from sessions_app.models import Booking, Module, Programme, TeachingSession
 from volunteers.models import VolunteerProfile
 
@@ -31,15 +33,31 @@ def statuses(session: TeachingSession) -> list[str]:
 
 
 def test_demo_programmes_and_modules_are_at_their_universities(seeded):
-    programmes = sorted(Programme.objects.values_list("university__name", "name", "profession", "regulator"))
+    today = timezone.localdate()
+    this_year = academic_year(today)
+    last_year = academic_year(academic_year_start(today) - datetime.timedelta(days=1))
+    programmes = sorted(
+        Programme.objects.values_list("university__name", "name", "profession", "regulator", "academic_year")
+    )
     modules = sorted(
-        Module.objects.values_list("programme__university__name", "programme__name", "code", "title", "year_of_study")
+        Module.objects.filter(programme__academic_year=this_year).values_list(
+            "programme__university__name", "programme__name", "code", "title", "year_of_study"
+        )
     )
 
     assert programmes == [
-        ("Southgate University", "BSc (Hons) Mental Health Nursing", "Mental health nursing", "nmc"),
-        ("University of Northbridge", "BSc (Hons) Adult Nursing", "Adult nursing", "nmc"),
-        ("University of Northbridge", "BSc (Hons) Diagnostic Radiography", "Diagnostic radiography", "hcpc"),
+        ("Southgate University", "BSc (Hons) Mental Health Nursing", "Mental health nursing", "nmc", this_year),
+        ("University of Northbridge", "BSc (Hons) Adult Nursing", "Adult nursing", "nmc", last_year),
+        ("University of Northbridge", "BSc (Hons) Adult Nursing", "Adult nursing", "nmc", this_year),
+        ("University of Northbridge", "BSc (Hons) Diagnostic Radiography", "Diagnostic radiography", "hcpc", last_year),
+        ("University of Northbridge", "BSc (Hons) Diagnostic Radiography", "Diagnostic radiography", "hcpc", this_year),
+    ]
+    assert sorted(Module.objects.filter(programme__academic_year=last_year).values_list("code", flat=True)) == [
+        "NUR110",
+        "NUR220",
+        "RAD101",
+        "RAD204",
+        "RAD305",
     ]
     assert modules == [
         ("Southgate University", "BSc (Hons) Mental Health Nursing", "MHN130", "Recovery and lived experience", 1),
@@ -69,9 +87,32 @@ def test_demo_programmes_and_modules_are_at_their_universities(seeded):
     ]
 
 
+def test_demo_history_covers_two_academic_years_with_someone_at_every_session(seeded):
+    today = timezone.localdate()
+    history = TeachingSession.objects.filter(title__in=HISTORY_TITLES).annotate(
+        came=Count("bookings", filter=Q(bookings__status=Status.ATTENDED))
+    )
+    earliest = history.order_by("starts_at").first()
+
+    assert history.count() == len(history_outcomes(today))
+    assert [session.title for session in history if session.came == 0] == []
+    assert {session.status for session in history} == {TeachingSession.Status.COMPLETED}
+    assert earliest.module.programme.academic_year == academic_year(
+        academic_year_start(today) - datetime.timedelta(days=1)
+    )
+    assert set(history.values_list("kind", flat=True)) == {
+        "teaching",
+        "simulated_patient",
+        "assessment",
+        "recruitment",
+        "curriculum",
+        "review",
+    }
+
+
 def test_demo_sessions_have_the_bookings_of_the_table(seeded):
-    # expenses/demo.py adds past admissions interview days for its claims.
-    sessions = TeachingSession.objects.exclude(title="Admissions interview day")
+    # expenses/demo.py adds past admissions interview days for its claims; the history is above.
+    sessions = TeachingSession.objects.exclude(title="Admissions interview day").exclude(title__in=HISTORY_TITLES)
     by_title = {session.title: statuses(session) for session in sessions}
 
     assert by_title == {
@@ -138,7 +179,8 @@ def test_demo_bookings_never_exceed_places(seeded):
     ).filter(held__gt=0)
 
     assert [session.title for session in over if session.held > session.places] == []
-    assert over.count() == 15  # 8, and expenses/demo.py's 7 admissions interview days
+    # 8, expenses/demo.py's 7 admissions interview days, and the history.
+    assert over.count() == 15 + len(history_outcomes(timezone.localdate()))
 
 
 def test_demo_volunteers_are_never_accepted_into_overlapping_sessions(seeded):
@@ -179,8 +221,14 @@ def test_seeding_the_demo_twice_creates_no_more_sessions(seeded, settings):
     call_command("seed_demo", verbosity=0)
 
     assert counts() == before
-    # With expenses/demo.py's 7 admissions interview days and their 9 bookings.
-    assert before == {"Programme": 3, "Module": 6, "TeachingSession": 17, "Booking": 32}
+    # With expenses/demo.py's 7 admissions interview days and their 9 bookings, and the history.
+    history = history_outcomes(timezone.localdate())
+    assert {name: before[name] for name in ("Programme", "Module", "TeachingSession")} == {
+        "Programme": 5,
+        "Module": 11,
+        "TeachingSession": 17 + len(history),
+    }
+    assert Booking.objects.exclude(session__title__in=HISTORY_TITLES).count() == 32
 
 
 def test_demo_invitations_keep_to_what_each_volunteer_told_us(seeded):

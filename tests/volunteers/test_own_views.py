@@ -288,7 +288,7 @@ def test_my_volunteering_query_count_does_not_grow(
         factories.NetworkMembershipFactory(volunteer=profile, status=Status.PAUSED)
     client = signed_in(world.volunteer)
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(HOME_URL)
 
     assert len(texts(response, "p", class_="membership-status")) == networks
