@@ -4,9 +4,11 @@ Claims and their items move only through the services (approval rules, never pay
 payments and runs are a financial record. Rate cards are set on the site's rate-card page, where
 ``services.save_rate_card`` checks who sets them and that no other card starts that day, and
 records it; once made, a card and its fees stay as they were, because claims were priced on
-them. The taxi agreement and the costs a university paid are recorded on the booking's
-arrangements page (``services.set_taxi_preapproval``, ``services.add_prepaid_cost``). Receipt
-files are downloaded through the site, where access is checked, never from the admin."""
+them. Finance settings, payee references and programme budgets are set on the finance pages,
+where the services check who sets them and record it. The taxi agreement and the costs a
+university paid are recorded on the booking's arrangements page
+(``services.set_taxi_preapproval``, ``services.add_prepaid_cost``). Receipt files are downloaded
+through the site, where access is checked, never from the admin."""
 
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ from expenses.models import (
     Claim,
     ClaimItem,
     FeeRate,
+    FinanceSettings,
+    PayeeReference,
     Payment,
     PrepaidCost,
+    ProgrammeBudget,
     RateCard,
     Receipt,
     ReimbursementRun,
@@ -116,3 +121,20 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["key", "kind", "amount", "paid_on", "run"]
     list_filter = ["kind", "run"]
     search_fields = ["key"]
+
+
+@admin.register(FinanceSettings)
+class FinanceSettingsAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "fee_route", "expenses_route", "payment_target_days"]
+
+
+@admin.register(PayeeReference)
+class PayeeReferenceAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "reference", "created_at"]
+    list_filter = ["organisation"]
+
+
+@admin.register(ProgrammeBudget)
+class ProgrammeBudgetAdmin(ReadOnlyAdmin):
+    list_display = ["programme", "academic_year", "amount"]
+    list_filter = ["academic_year"]

@@ -33,6 +33,11 @@ class ExpensesConfig(AppConfig):
         # "Did not attend" is refused while the booking's claim is sent, approved or paid.
         register_attendance_correction_guard(attendance_correction_refusal)
         register_provider(PROVIDER)
+        from expenses.covered import what_is_covered
+        from sessions_app.covered import register_covered
+
+        # What a session pays, said on invitations before the volunteer accepts.
+        register_covered(what_is_covered)
 
 
 def finance_home(user: User) -> str | None:

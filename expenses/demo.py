@@ -325,7 +325,7 @@ class Seeder:
             .order_by("-programme__academic_year")
             .first()
         )
-        assert module is not None  # noqa: S101 -- seed_sessions made it
+        assert module is not None
         earlier = []
         for index, day in enumerate(earlier_days):
             session = self.admissions_day(module, day)

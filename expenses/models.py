@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from involvement.models import TimeStampedModel
-from sessions_app.models import Booking, TeachingSession
+from sessions_app.models import Booking, Programme, TeachingSession
 from volunteers.models import VolunteerProfile
 
 
@@ -334,3 +334,90 @@ class Payment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.key}: £{self.amount}"
+
+
+class PayRoute(models.TextChoices):
+    """How a university pays: fees often through payroll, expenses through accounts payable."""
+
+    PAYROLL = "payroll", "Payroll"
+    ACCOUNTS_PAYABLE = "accounts_payable", "Accounts payable"
+
+
+class FinanceSettings(TimeStampedModel):
+    """How one university pays involvement: the route for fees and for expenses, where volunteers
+    find its payee form, and how many days from a claim being sent to its payment it aims for.
+    A university without a row pays by the defaults (``FinanceSettings.for_university``)."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="finance_settings")
+    fee_route = models.CharField(max_length=20, choices=PayRoute.choices, default=PayRoute.PAYROLL)
+    expenses_route = models.CharField(max_length=20, choices=PayRoute.choices, default=PayRoute.ACCOUNTS_PAYABLE)
+    payee_form_url = models.URLField(
+        blank=True,
+        max_length=500,
+        help_text="The page where a volunteer finds the university's payee (supplier or payroll) form.",
+    )
+    payment_target_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days from a claim being sent to its payment."
+    )
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "finance settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fee_route__in=["payroll", "accounts_payable"])
+                & Q(expenses_route__in=["payroll", "accounts_payable"]),
+                name="finance_settings_routes_valid",
+            ),
+            models.CheckConstraint(condition=Q(payment_target_days__gte=1), name="finance_settings_target_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Finance settings of {self.organisation}"
+
+    @classmethod
+    def for_university(cls, organisation: Organisation | int) -> FinanceSettings:
+        """The university's settings, or unsaved defaults when it has none yet."""
+        organisation_id = organisation if isinstance(organisation, int) else organisation.pk
+        found = cls.objects.filter(organisation_id=organisation_id).first()
+        return found or cls(organisation_id=organisation_id)
+
+
+class PayeeReference(TimeStampedModel):
+    """A volunteer's payee (supplier or payroll) reference in one university's finance system.
+    Bank details stay in that system: this platform never holds them."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="payee_references")
+    volunteer = models.ForeignKey(VolunteerProfile, on_delete=models.CASCADE, related_name="payee_references")
+    reference = models.CharField(max_length=30)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["organisation", "reference"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "volunteer"], name="payee_reference_one_per_volunteer"),
+            models.UniqueConstraint(fields=["organisation", "reference"], name="payee_reference_unique_per_university"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} at {self.organisation}"
+
+
+class ProgrammeBudget(TimeStampedModel):
+    """A programme's involvement budget for one academic year (from 1 September ``academic_year``),
+    for fees and expenses together."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="budgets")
+    academic_year = models.PositiveSmallIntegerField(help_text="The year the academic year starts, e.g. 2026.")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["programme", "-academic_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "academic_year"], name="programme_budget_one_per_year"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="programme_budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme.name} {self.academic_year}/{str(self.academic_year + 1)[-2:]}: £{self.amount}"

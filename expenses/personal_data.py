@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from accounts.models import User
-from expenses.models import BookingArrangement, Claim, ClaimItem, Payment, PrepaidCost, Receipt
+from expenses.models import BookingArrangement, Claim, ClaimItem, PayeeReference, Payment, PrepaidCost, Receipt
 from expenses.services import delete_receipt_files_on_commit
 from involvement.links import absolute_url
 from involvement.models import ActivityLog
@@ -137,6 +137,15 @@ def _payments(profile: VolunteerProfile) -> list[dict[str, Any]]:
     ]
 
 
+def _payee_references(profile: VolunteerProfile) -> list[dict[str, Any]]:
+    """Each university's reference for them in its own finance system (never bank details)."""
+    found = PayeeReference.objects.filter(volunteer=profile).select_related("organisation").order_by("pk")
+    return [
+        {"university": entry.organisation.name, "reference": entry.reference, "recorded": iso(entry.created_at)}
+        for entry in found
+    ]
+
+
 def _arrangements(profile: VolunteerProfile) -> list[dict[str, Any]]:
     """For each of their bookings with something arranged or paid by the university."""
     arrangements = {
@@ -197,7 +206,8 @@ def erase(profile: VolunteerProfile, actor: User) -> None:
     """Draft and returned claims go, with their items. Every receipt goes, its file removed from
     storage once the erasure commits. The paid and rejected claims and their payments stay, as a
     financial record, without a word anyone typed about them: item notes and postcodes, and the
-    decision notes, are wiped. What the university arranged loses its notes, and what it paid
+    decision notes, are wiped. Their payee references go (each university's finance system keeps
+    its own record). What the university arranged loses its notes, and what it paid
     for is described neutrally. Runs inside the erasure's transaction."""
     claims = Claim.objects.filter(volunteer=profile)
     receipts = Receipt.objects.filter(claim__volunteer=profile)
@@ -209,6 +219,7 @@ def erase(profile: VolunteerProfile, actor: User) -> None:
     ClaimItem.objects.filter(claim__volunteer=profile).update(note="", from_postcode="", to_postcode="")
     claims.update(decision_note="")
     BookingArrangement.objects.filter(booking__volunteer=profile).update(notes="")
+    PayeeReference.objects.filter(volunteer=profile).delete()
     PrepaidCost.objects.filter(booking__volunteer=profile).update(description=NEUTRAL_PREPAID)
 
 
@@ -230,6 +241,13 @@ PROVIDER = Provider(
         Section("receipts", "Your receipts", _receipts, intro="Each file you sent, with a link to download it."),
         Section("payments", "What you were paid", _payments),
         Section(
+            "payee_references",
+            "How universities pay you",
+            _payee_references,
+            intro="Your payee reference in each university's finance system. Your bank details are held there, "
+            "never here.",
+        ),
+        Section(
             "arrangements",
             "Travel and costs arranged for you",
             _arrangements,
@@ -243,6 +261,7 @@ PROVIDER = Provider(
         Payment: lambda profile: Payment.objects.filter(claim__volunteer=profile),
         BookingArrangement: lambda profile: BookingArrangement.objects.filter(booking__volunteer=profile),
         PrepaidCost: lambda profile: PrepaidCost.objects.filter(booking__volunteer=profile),
+        PayeeReference: lambda profile: PayeeReference.objects.filter(volunteer=profile),
     },
     erase=erase,
     refuse=refuse,

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from expenses.models import Claim, ClaimItem, FeeRate, RateCard
-from sessions_app.models import Booking
+from sessions_app.models import Booking, TeachingSession
 from volunteers.models import VolunteerProfile
 
 PENNY = Decimal("0.01")
@@ -101,3 +101,16 @@ def claim_deadline(booking: Booking, card: RateCard | None) -> datetime.date:
 def receipt_kinds(card: RateCard | None) -> list[str]:
     """The kinds of expense that need a receipt under ``card``."""
     return [str(kind) for kind in (card.receipts_required_for if card else DEFAULT_RECEIPT_KINDS)]
+
+
+def session_fee(session: TeachingSession, card: RateCard | None) -> tuple[Decimal, FeeRate] | None:
+    """The fee a session's kind and length earn by ``card``, with the rate it comes from (None
+    when the card has no fee for that kind)."""
+    if card is None:
+        return None
+    rate = next((rate for rate in card.fee_rates.all() if rate.kind == session.kind), None)
+    if rate is None:
+        return None
+    if rate.basis == FeeRate.Basis.PER_SESSION:
+        return to_pounds(rate.amount), rate
+    return to_pounds(rate.amount * session.duration_hours), rate

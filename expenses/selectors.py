@@ -220,11 +220,11 @@ def paid_by_tax_year(volunteer: VolunteerProfile) -> list[dict[str, Any]]:
 
 
 def statement_payments(volunteer: VolunteerProfile, start: datetime.date, end: datetime.date) -> QuerySet[Payment]:
-    """The volunteer's payments from ``start`` to ``end`` (inclusive), with their claim's session,
-    in the order paid."""
+    """The volunteer's payments from ``start`` to ``end`` (inclusive), with their claim's session
+    and the university that paid, in the order paid."""
     return (
         Payment.objects.filter(volunteer=volunteer, paid_on__gte=start, paid_on__lte=end)
-        .select_related("claim__booking__session")
+        .select_related("claim__booking__session__module__programme__university")
         .order_by("paid_on", "key")
     )
 

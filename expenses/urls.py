@@ -7,7 +7,9 @@ app_name = "expenses"
 urlpatterns = [
     # Volunteers (and staff entering a paper claim on their behalf).
     path("money/", own.MoneyView.as_view(), name="money"),
+    path("money/fees-and-benefits/", own.FeesAndBenefitsView.as_view(), name="fees_and_benefits"),
     path("money/statement/<int:year>.csv", own.StatementDownloadView.as_view(), name="statement"),
+    path("money/statement/<int:year>.pdf", own.StatementPdfView.as_view(), name="statement_pdf"),
     path("money/sessions/<int:booking_pk>/claim/", own.ClaimOpenView.as_view(), name="claim_open"),
     path("money/claims/<int:pk>/", own.ClaimView.as_view(), name="claim"),
     path("money/claims/<int:pk>/items/add/", own.ItemAddView.as_view(), name="item_add"),

@@ -9,6 +9,8 @@ browser key to allow one answer per browser.
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -93,9 +95,14 @@ class CoordinatorFeedback(TimeStampedModel):
         return f"Coordinator's feedback on {self.session}"
 
 
+def student_window_closes(session: TeachingSession) -> datetime.datetime:
+    """When students stop being able to answer: ``FEEDBACK_STUDENT_DAYS`` after the session ends."""
+    return session.ends_at + datetime.timedelta(days=settings.FEEDBACK_STUDENT_DAYS)
+
+
 class StudentFeedbackLink(TimeStampedModel):
     """The anonymous link (and QR code) students answer a session's feedback through, open from the
-    session's start until ``closes_at``."""
+    session's start until ``closes``."""
 
     session = models.OneToOneField(TeachingSession, on_delete=models.CASCADE, related_name="student_link")
     token = models.CharField(max_length=64, unique=True)
@@ -105,9 +112,15 @@ class StudentFeedbackLink(TimeStampedModel):
         return f"Student feedback link for {self.session}"
 
     @property
+    def closes(self) -> datetime.datetime:
+        """``closes_at``, set when the link was made, or later if the session has since moved later:
+        students always have the whole window after the session as it now is."""
+        return max(self.closes_at, student_window_closes(self.session))
+
+    @property
     def is_open(self) -> bool:
         now = timezone.now()
-        return self.session.starts_at <= now < self.closes_at
+        return self.session.starts_at <= now < self.closes
 
 
 class StudentResponse(models.Model):

@@ -270,6 +270,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "expenses.resume_unfinished_runs",
         "schedule": timedelta(minutes=10),
     },
+    # Feedback not answered after FEEDBACK_REMINDER_DAYS gets one reminder (volunteers and
+    # coordinators): once a day, mid-morning, so the email arrives at a civil hour.
+    "feedback.send_feedback_reminders": {
+        "task": "feedback.send_feedback_reminders",
+        "schedule": crontab(hour=10, minute=30),
+    },
     # Paid and rejected claims of erased volunteers past FINANCE_RETENTION_YEARS are deleted: once a
     # night, at a quiet hour (the retention is counted in years, so a day's delay does not matter).
     "expenses.purge_expired_finance_records": {
@@ -286,6 +292,14 @@ NOTIFICATION_MAX_ATTEMPTS = 5
 # HMRC asks for six years of financial records: an erased volunteer's paid and rejected claims,
 # pseudonymised, are kept this many years after they were paid or decided, then deleted.
 FINANCE_RETENTION_YEARS = env.int("FINANCE_RETENTION_YEARS", default=6)
+
+# Students answer a session's anonymous feedback form from its start until this many days after it
+# ends. Each address may send at most FEEDBACK_STUDENT_RATE_LIMIT answers to one session's form in a
+# window of FEEDBACK_STUDENT_RATE_WINDOW seconds: generous, because a whole lecture theatre may share
+# one address on the university's network.
+FEEDBACK_STUDENT_DAYS = env.int("FEEDBACK_STUDENT_DAYS", default=7)
+FEEDBACK_STUDENT_RATE_LIMIT = 120
+FEEDBACK_STUDENT_RATE_WINDOW = 600
 
 # Security headers, on in every profile. The Content-Security-Policy allows no inline script
 # or style anywhere, so templates never use them.
@@ -325,4 +339,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint reports each step of every PDF at INFO: only its warnings (a refused URL) matter.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

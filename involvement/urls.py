@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("volunteers.urls")),
     path("", include("sessions_app.urls")),
     path("", include("expenses.urls")),
+    path("", include("reports.urls")),
+    path("", include("feedback.urls")),
     path("support/", admin.site.urls),
 ]
 

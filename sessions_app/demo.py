@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.demo import DemoWorld
 from accounts.models import User
+from involvement.periods import academic_year, academic_year_label, academic_year_start
 from sessions_app.models import Booking, Module, Programme, TeachingSession
 from volunteers.models import ConsentPurpose, ExperienceTag, NetworkMembership, VolunteerProfile, part_of_day
 
@@ -227,7 +228,7 @@ def seed_sessions(world: DemoWorld) -> None:
     if Programme.objects.filter(university=world.university_a).exists():
         return
     coordinator = world.users["coordinator@example.org"]
-    this_year = academic_year(timezone.localdate())
+    this_year = academic_year_label(academic_year_start(timezone.localdate()))
     programmes = {
         key: Programme.objects.create(
             university=world.university_a,
@@ -240,7 +241,7 @@ def seed_sessions(world: DemoWorld) -> None:
     }
     modules = _modules(programmes, coordinator)
     # Last academic year's programmes, for two years of history.
-    last_year = academic_year(academic_year_start(timezone.localdate()) - datetime.timedelta(days=1))
+    last_year = academic_year_label(academic_year_start(timezone.localdate()) - 1)
     earlier_modules = _modules(
         {
             key: Programme.objects.create(
@@ -297,11 +298,6 @@ def _modules(programmes: dict[str, Programme], coordinator: User) -> dict[str, M
     return modules
 
 
-def academic_year_start(day: datetime.date) -> datetime.date:
-    """1 September on or before ``day``."""
-    return datetime.date(day.year if day.month >= 9 else day.year - 1, 9, 1)
-
-
 # Two academic years of earlier sessions, so reports have a story: what each kind of involvement
 # was called, and the modules it belonged to.
 HISTORY = [
@@ -321,8 +317,7 @@ HISTORY_EVERY_DAYS = 12
 def history_outcomes(today: datetime.date) -> list[list[str]]:
     """Each earlier session's bookings, newest session first: one to three who came and, at every
     fifth, one who did not; every 12 days back to the start of last academic year."""
-    this_year = academic_year_start(today)
-    earliest = academic_year_start(this_year - datetime.timedelta(days=1))
+    earliest = academic_year(academic_year_start(today) - 1).start
     found: list[list[str]] = []
     for index in itertools.count():
         day = today + datetime.timedelta(days=-84 - HISTORY_EVERY_DAYS * index)
@@ -346,7 +341,7 @@ def _seed_history(
     one to three volunteers who came (and now and then one who did not), taken in turn from those
     free then."""
     today = timezone.localdate()
-    this_year = academic_year_start(today)
+    this_year = academic_year(academic_year_start(today)).start
     # Only sessions after they joined the network.
     joined = dict(
         NetworkMembership.objects.filter(volunteer__in=pool, network=world.charity_a).values_list(
@@ -382,11 +377,6 @@ def _seed_history(
                     cursor += step + 1
                     booked.append(_book(session, volunteer, status, coordinator))
                     break
-
-
-def academic_year(today: datetime.date) -> str:
-    start = today.year if today.month >= 9 else today.year - 1
-    return f"{start}/{str(start + 1)[-2:]}"
 
 
 def _create_session(spec: DemoSession, module: Module, owner: User, world: DemoWorld) -> TeachingSession:
@@ -445,7 +435,7 @@ def _seed_southgate(world: DemoWorld, booked: list[Booking]) -> None:
         name="BSc (Hons) Mental Health Nursing",
         profession="Mental health nursing",
         regulator=Programme.Regulator.NMC,
-        academic_year=academic_year(timezone.localdate()),
+        academic_year=academic_year_label(academic_year_start(timezone.localdate())),
     )
     module = Module.objects.create(programme=programme, code="MHN130", title="Recovery and lived experience")
     starts_at = _at(16, 10, weekday=2)

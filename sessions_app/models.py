@@ -30,6 +30,10 @@ class Programme(TimeStampedModel):
     profession = models.CharField(max_length=100, help_text="For example “Diagnostic radiography”.")
     regulator = models.CharField(max_length=10, choices=Regulator.choices)
     academic_year = models.CharField(max_length=9, help_text="For example 2026/27.")
+    cost_centre = models.CharField(
+        max_length=12, blank=True, help_text="The finance system's cost centre that pays this programme's involvement."
+    )
+    nominal_code = models.CharField(max_length=8, blank=True, help_text="The finance system's nominal (account) code.")
 
     class Meta:
         ordering = ["name", "academic_year"]

@@ -19,6 +19,7 @@ from involvement.models import Notification
 from involvement.notifications import queue_notification
 from sessions_app import permissions
 from sessions_app.clock import same_wall_time_days_before
+from sessions_app.covered import what_is_covered
 from sessions_app.matching import outside_what_they_said, suggest, why_not
 from sessions_app.models import (
     Booking,
@@ -161,6 +162,17 @@ def register_attendance_correction_guard(guard: Callable[[Booking, str], str | N
     """Let a later app refuse a correction of attendance (called from its ``AppConfig.ready``)."""
     if guard not in _CORRECTION_GUARDS:
         _CORRECTION_GUARDS.append(guard)
+
+
+# Called with each answered check-in, inside the answer's transaction (feedback raises a wellbeing
+# follow-up for "I'd like a call").
+_CHECK_IN_HOOKS: list[Callable[[CheckIn], None]] = []
+
+
+def register_check_in_hook(hook: Callable[[CheckIn], None]) -> None:
+    """Let a later app act on each answered check-in (called from its ``AppConfig.ready``)."""
+    if hook not in _CHECK_IN_HOOKS:
+        _CHECK_IN_HOOKS.append(hook)
 
 
 def _session_url(session: TeachingSession) -> str:
@@ -488,6 +500,8 @@ def _send_invitation(booking: Booking, session: TeachingSession, actor: User, *,
             "kind": session.get_kind_display(),
             "expires": f"{timezone.localtime(booking.invitation_expires_at):%A %-d %B %Y at %H:%M}",
             "answer_url": absolute_url(reverse("sessions_app:invitation", kwargs={"token": invitation_token(booking)})),
+            # What it pays, by their own preference: the email goes to them alone.
+            "covered": [[item.text, item.url] for item in what_is_covered(session, booking, for_volunteer=volunteer)],
         },
     )
 
@@ -974,7 +988,8 @@ def send_due_check_ins(*, now: datetime.datetime | None = None) -> int:
 @transaction.atomic
 def answer_check_in(*, check_in: CheckIn, answer: str) -> CheckIn:
     """Record how the volunteer is; "I'd like a call" emails the leads of their networks that
-    partner the university. Answering again changes the answer; a call is asked for once."""
+    partner the university. Answering again changes the answer; a call is asked for once. The
+    check-in hooks are called with the answer (feedback raises a wellbeing follow-up)."""
     if answer not in CheckIn.Answer.values:
         raise SessionError("Please choose one of the answers.")
     check_in = (
@@ -987,6 +1002,8 @@ def answer_check_in(*, check_in: CheckIn, answer: str) -> CheckIn:
     check_in.save(update_fields=["answer", "answered_at", "updated_at"])
     booking = check_in.booking
     record_activity(actor=None, action=f"check_in.{answer}", target=check_in, data={"booking": booking.pk})
+    for hook in _CHECK_IN_HOOKS:
+        hook(check_in)
     if answer == CheckIn.Answer.CALL:
         from accounts.models import Partnership
 

@@ -24,6 +24,8 @@ from tests.expenses.access_approver import ACCESS_EXPENSES_APPROVER
 from tests.expenses.access_finance import ACCESS_EXPENSES_FINANCE
 from tests.expenses.access_own import ACCESS_EXPENSES_OWN
 from tests.factories import MemberInvitationFactory
+from tests.feedback.access_feedback import ACCESS_FEEDBACK
+from tests.reports.access_reports import ACCESS_REPORTS
 from tests.sessions_app.access_bookings import ACCESS_BOOKINGS
 from tests.sessions_app.access_coordinator import ACCESS_COORDINATOR
 from tests.sessions_app.access_volunteer import ACCESS_VOLUNTEER
@@ -105,6 +107,8 @@ ACCESS: list[Access] = (
     + ACCESS_EXPENSES_OWN
     + ACCESS_EXPENSES_APPROVER
     + ACCESS_EXPENSES_FINANCE
+    + ACCESS_REPORTS
+    + ACCESS_FEEDBACK
 )
 
 

@@ -25,7 +25,17 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from expenses.models import BookingArrangement, Claim, ClaimItem, Payment, PrepaidCost, Receipt, ReimbursementRun
+from expenses.models import (
+    BookingArrangement,
+    Claim,
+    ClaimItem,
+    PayeeReference,
+    Payment,
+    PrepaidCost,
+    Receipt,
+    ReimbursementRun,
+)
+from feedback.models import FollowUpNote, VolunteerFeedback, WellbeingFollowUp
 from involvement.activity import record_activity
 from involvement.models import ActivityLog, Notification
 from involvement.notifications import queue_notification
@@ -70,7 +80,7 @@ def test_every_model_about_a_volunteer_is_declared() -> None:
 
 
 def test_providers_are_registered_in_order() -> None:
-    assert [provider.name for provider in data_rights.providers()] == ["volunteers", "sessions", "expenses"]
+    assert [provider.name for provider in data_rights.providers()] == ["volunteers", "sessions", "expenses", "feedback"]
 
 
 # A volunteer with a row in every declared model -------------------------------------------------
@@ -113,6 +123,21 @@ def build_history(world: World) -> VolunteerProfile:
         )
     BookingArrangement.objects.create(booking=attended, taxi_preapproved=True, notes="From home")
     PrepaidCost.objects.create(booking=attended, description="Train ticket", amount=Decimal("12.00"))
+    PayeeReference.objects.create(organisation=world.university, volunteer=profile, reference="SUP-1001")
+    # Feedback: their answer about the attended session, a follow-up it raised, and a lead's note on it.
+    VolunteerFeedback.objects.create(
+        booking=attended,
+        how_it_went="hard",
+        felt_prepared="yes",
+        felt_supported="partly",
+        to_change="More breaks",
+        wants_contact=True,
+        answered_at=timezone.now(),
+    )
+    follow_up = WellbeingFollowUp.objects.create(
+        volunteer=profile, network=world.charity, booking=attended, source="feedback", found_it_hard=True
+    )
+    FollowUpNote.objects.create(follow_up=follow_up, author=world.lead, text="Called; all well.")
     # Emails to them, and one to their lead about them; an action of theirs in the audit trail.
     queue_notification(template_key="volunteers/application_accepted", unique_key="test:to", recipient=user)
     queue_notification(
@@ -190,7 +215,9 @@ def test_the_marker_is_planted_in_every_app_before_erasure(planted: VolunteerPro
     leaks = marker_leaks(MARKER)
 
     apps_planted = {leak.split(".", 1)[0] for leak in leaks}
-    assert {"accounts", "account", "mfa", "involvement", "volunteers", "sessions_app", "expenses"} <= apps_planted
+    assert {"accounts", "account", "mfa", "involvement", "volunteers", "sessions_app", "expenses", "feedback"} <= (
+        apps_planted
+    )
     assert files_with_marker() == [f"receipts/{MARKER}.pdf"]
 
 
@@ -261,7 +288,7 @@ def test_download_holds_every_section_of_every_app(world: World, consent_purpose
         "activity",
         "sessions",
         "calendar",
-        *[section.key for section in data_rights.providers()[2].sections],
+        *[section.key for provider in data_rights.providers()[2:] for section in provider.sections],
     ]
     json.dumps(data)
     assert [(row["status"], row["cancel_reason"]) for row in data["sessions"]] == [

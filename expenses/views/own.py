@@ -37,6 +37,7 @@ from expenses.rates import claim_deadline, receipt_kinds, tax_year_bounds
 from expenses.services import ClaimError
 from involvement.exports import csv_response, write_csv
 from involvement.forms_views import ServiceFormView
+from involvement.pdf import pdf_response, render_pdf
 from sessions_app.models import Booking
 from volunteers.apps import is_volunteer
 from volunteers.views.own import VolunteerRequiredMixin
@@ -83,6 +84,47 @@ class StatementDownloadView(VolunteerRequiredMixin, View):
         start, end = tax_year_bounds(datetime.date(year, 4, 6))
         payments = list(selectors.statement_payments(self.profile, start, end))
         return csv_response(statement_csv(payments), filename=f"payments-{year}-{str(year + 1)[-2:]}.csv")
+
+
+@method_decorator(never_cache, name="dispatch")
+class StatementPdfView(VolunteerRequiredMixin, View):
+    """What the volunteer was paid in the tax year from 6 April ``year``, as a printable PDF that
+    names the volunteer and each university that paid them."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        year = kwargs["year"]
+        if not 2000 <= year <= 9998:
+            raise Http404("No such tax year.")
+        start, end = tax_year_bounds(datetime.date(year, 4, 6))
+        payments = list(selectors.statement_payments(self.profile, start, end))
+        payers = statement_payers(payments)
+        context = {
+            "volunteer_name": self.profile.user.name.strip() or self.profile.display_name,
+            "label": f"{year}/{str(year + 1)[-2:]}",
+            "start": start,
+            "end": end,
+            "payments": payments,
+            "payers": payers,
+            "payer_names": "; ".join(payer["name"] for payer in payers),
+            "total": sum((payment.amount for payment in payments), Decimal("0.00")),
+            "issued_on": timezone.localdate(),
+        }
+        content = render_pdf("expenses/own/statement_pdf.html", context)
+        return pdf_response(content, filename=f"payments-{year}-{str(year + 1)[-2:]}.pdf")
+
+
+def statement_payers(payments: list[Payment]) -> list[dict[str, Any]]:
+    """Each university that paid the volunteer, by name, with its fees, expenses and total (from
+    the payments already read for the statement)."""
+    payers: dict[int, dict[str, Any]] = {}
+    for payment in payments:
+        university = payment.claim.booking.session.module.programme.university
+        payer = payers.setdefault(
+            university.pk, {"name": university.name, "fees": Decimal("0.00"), "expenses": Decimal("0.00")}
+        )
+        payer["fees" if payment.kind == Payment.Kind.FEE else "expenses"] += payment.amount
+    rows = sorted(payers.values(), key=lambda payer: payer["name"])
+    return [{**payer, "total": payer["fees"] + payer["expenses"]} for payer in rows]
 
 
 def statement_csv(payments: list[Payment]) -> str:
@@ -361,3 +403,9 @@ class SubmitView(ClaimChangeMixin, ServiceFormView[ConfirmForm]):
 
     def get_success_url(self) -> str:
         return self.claim_url()
+
+
+class FeesAndBenefitsView(TemplateView):
+    """How an involvement fee can affect benefits, in plain words (public: linked from invitations)."""
+
+    template_name = "expenses/own/fees_and_benefits.html"

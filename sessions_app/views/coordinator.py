@@ -24,6 +24,7 @@ from django.views.generic import TemplateView
 
 from accounts.permissions import acting_user
 from sessions_app import permissions, selectors, services
+from sessions_app.covered import what_is_covered
 from sessions_app.forms.sessions import CancelForm, ConfirmForm, CopyForm, SessionForm
 from sessions_app.models import Booking, TeachingSession
 from sessions_app.views.base import CoordinatorFormView, CoordinatorMixin, CoordinatorSessionMixin
@@ -269,6 +270,7 @@ class SessionDetailView(CoordinatorSessionMixin, TemplateView):
             actions=session_actions(session, len(accepted), now),
             preferred_tags=list(session.preferred_tags.select_related("network").order_by("network__name", "name")),
             required_consents=required,
+            covered=what_is_covered(session),
             sent=selectors.messages_sent(session, bookings),
         )
         return context

@@ -27,6 +27,7 @@ from involvement.forms_views import ServiceFormView
 from involvement.links import absolute_url
 from sessions_app import permissions, selectors
 from sessions_app.calendar import FEED_STATUSES, booking_ics, feed_for
+from sessions_app.covered import what_is_covered
 from sessions_app.forms.volunteer import ACCEPT, CheckInForm, InvitationAnswerForm, PlaceCancelForm
 from sessions_app.models import Booking, CalendarFeed, CheckIn
 from sessions_app.services import (
@@ -93,6 +94,10 @@ class BookingInvitationView(TemplateView):
             is_invitee=invitee is not None,
             someone_else=self.request.user.is_authenticated and invitee is None,
             adjustments=self.booking.volunteer.adjustments if invitee else None,
+            # Their payment preference only for them: anyone else holding the link sees the plain fee.
+            covered=what_is_covered(
+                self.booking.session, self.booking, for_volunteer=self.booking.volunteer if invitee else None
+            ),
         )
         return context
 
@@ -163,6 +168,7 @@ class MyBookingView(VolunteerRequiredMixin, TemplateView):
                 in_calendar=booking.status in FEED_STATUSES,
                 show_online_link=booking.status == BookingStatus.ACCEPTED,
                 answer_url=invitation_url(booking) if booking.status == BookingStatus.INVITED else "",
+                covered=what_is_covered(booking.session, booking, for_volunteer=self.profile),
             )
         )
 

@@ -54,7 +54,13 @@ def test_coordinator_invites_volunteer_accepts_by_email_reminder_goes_and_attend
     base = live_server.url
     sian = VolunteerProfile.objects.select_related("user").get(user__email="volunteer@example.org")
     day, start, end = when_sian_is_free(sian)
-    module = Module.objects.select_related("programme").get(code="RAD305", programme__university__slug="northbridge")
+    # This academic year's module (the demo has last year's programmes too).
+    module = (
+        Module.objects.select_related("programme")
+        .filter(code="RAD305", programme__university__slug="northbridge")
+        .order_by("-programme__academic_year")
+        .first()
+    )
     module_label = f"{module.code} {module.title} ({module.programme.name}, {module.programme.academic_year})"
 
     # The coordinator signs in with their code and creates the session as a draft.

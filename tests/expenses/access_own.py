@@ -48,7 +48,9 @@ def claim_page(name: str, kwargs: Any = claim_kwargs, **fields: Any) -> Access:
 
 ACCESS_EXPENSES_OWN: list[Access] = [
     Access("expenses:money", allowed="volunteer", wrong_role="coordinator"),
+    Access("expenses:fees_and_benefits", public=True, allowed="outsider"),
     Access("expenses:statement", lambda world: {"year": 2025}, allowed="volunteer", wrong_role="coordinator"),
+    Access("expenses:statement_pdf", lambda world: {"year": 2025}, allowed="volunteer", wrong_role="coordinator"),
     Access("expenses:claim_open", booking_kwargs, allowed="volunteer", wrong_role="coordinator"),
     claim_page("expenses:claim"),
     claim_page("expenses:item_add"),

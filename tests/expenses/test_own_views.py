@@ -229,11 +229,13 @@ def test_money_page_lists_sessions_to_claim_claims_and_what_was_paid(
             "£50.00",
             "£6.50",
             "£56.50",
-            "Download the statement for 2025/26",
+            "PDF to print of the statement for 2025/26 · spreadsheet (CSV) of the statement for 2025/26",
         ]
     ]
-    [download] = find(section(response, "statements"), "a")
-    assert dict(download.attributes)["href"] == "/money/statement/2025.csv"
+    assert [dict(link.attributes)["href"] for link in find(section(response, "statements"), "a")] == [
+        "/money/statement/2025.pdf",
+        "/money/statement/2025.csv",
+    ]
     assert "a benefits adviser or HMRC may ask to see it" in text_of(section(response, "statements"))
 
 

@@ -23,7 +23,16 @@ from django.test import Client
 from django.utils import timezone
 
 from expenses import personal_data, services
-from expenses.models import BookingArrangement, Claim, ClaimItem, Payment, PrepaidCost, Receipt, ReimbursementRun
+from expenses.models import (
+    BookingArrangement,
+    Claim,
+    ClaimItem,
+    PayeeReference,
+    Payment,
+    PrepaidCost,
+    Receipt,
+    ReimbursementRun,
+)
 from involvement.models import ActivityLog
 from sessions_app.models import Booking
 from tests import factories
@@ -31,6 +40,7 @@ from tests.conftest import World, signed_in
 from tests.expenses.factories import attended_on, rate_card_for
 from volunteers import data_rights
 from volunteers.models import VolunteerProfile
+from volunteers.personal_data import iso
 
 D = Decimal
 Status = Claim.Status
@@ -222,21 +232,41 @@ def test_export_lists_payments_and_arrangements(world: World, profile: Volunteer
     ]
 
 
+def test_export_lists_payee_references_and_erasure_removes_them(
+    world: World, profile: VolunteerProfile, django_capture_on_commit_callbacks: Any
+) -> None:
+    entry = PayeeReference.objects.create(organisation=world.university, volunteer=profile, reference="SUP-0042")
+
+    assert personal_data._payee_references(profile) == [
+        {"university": "University A", "reference": "SUP-0042", "recorded": iso(entry.created_at)}
+    ]
+    erase(profile, world, django_capture_on_commit_callbacks)
+    assert PayeeReference.objects.count() == 0
+
+
 def test_export_of_a_volunteer_without_claims_is_empty(world: World, profile: VolunteerProfile) -> None:
-    assert [section.read(profile) for section in personal_data.PROVIDER.sections] == [[], [], [], []]
+    assert [section.read(profile) for section in personal_data.PROVIDER.sections] == [[], [], [], [], []]
 
 
 def test_the_provider_is_registered_with_its_sections(world: World) -> None:
     [provider] = [provider for provider in data_rights.providers() if provider.name == "expenses"]
 
-    assert [section.key for section in provider.sections] == ["claims", "receipts", "payments", "arrangements"]
-    assert set(provider.rows) == {Claim, ClaimItem, Receipt, Payment, BookingArrangement, PrepaidCost}
+    assert [section.key for section in provider.sections] == [
+        "claims",
+        "receipts",
+        "payments",
+        "payee_references",
+        "arrangements",
+    ]
+    assert set(provider.rows) == {Claim, ClaimItem, Receipt, Payment, BookingArrangement, PrepaidCost, PayeeReference}
     assert provider.code_fields == {"expenses.Payment.key", "expenses.Receipt.content_type", "expenses.Receipt.file"}
 
 
 def test_rows_are_the_volunteers_own(world: World, profile: VolunteerProfile) -> None:
     paid_claim(world, profile)
     someone_else = factories.VolunteerProfileFactory()
+    PayeeReference.objects.create(organisation=world.university, volunteer=profile, reference="SUP-1")
+    PayeeReference.objects.create(organisation=world.university, volunteer=someone_else, reference="SUP-2")
     services.open_claim(booking=booked(world, someone_else, SECOND_DAY, "Panel"), actor=someone_else.user)
 
     counts = {model.__name__: rows(profile).count() for model, rows in personal_data.PROVIDER.rows.items()}
@@ -248,6 +278,7 @@ def test_rows_are_the_volunteers_own(world: World, profile: VolunteerProfile) ->
         "Payment": 2,
         "BookingArrangement": 1,
         "PrepaidCost": 1,
+        "PayeeReference": 1,
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import itertools
 from decimal import Decimal
 
@@ -11,7 +10,8 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from sessions_app.demo import HISTORY_TITLES, academic_year, academic_year_start, history_outcomes
+from involvement.periods import academic_year_label, academic_year_start
+from sessions_app.demo import HISTORY_TITLES, history_outcomes
 from sessions_app.models import Booking, Module, Programme, TeachingSession
 from volunteers.models import VolunteerProfile
 
@@ -34,8 +34,8 @@ def statuses(session: TeachingSession) -> list[str]:
 
 def test_demo_programmes_and_modules_are_at_their_universities(seeded):
     today = timezone.localdate()
-    this_year = academic_year(today)
-    last_year = academic_year(academic_year_start(today) - datetime.timedelta(days=1))
+    this_year = academic_year_label(academic_year_start(today))
+    last_year = academic_year_label(academic_year_start(today) - 1)
     programmes = sorted(
         Programme.objects.values_list("university__name", "name", "profession", "regulator", "academic_year")
     )
@@ -97,9 +97,7 @@ def test_demo_history_covers_two_academic_years_with_someone_at_every_session(se
     assert history.count() == len(history_outcomes(today))
     assert [session.title for session in history if session.came == 0] == []
     assert {session.status for session in history} == {TeachingSession.Status.COMPLETED}
-    assert earliest.module.programme.academic_year == academic_year(
-        academic_year_start(today) - datetime.timedelta(days=1)
-    )
+    assert earliest.module.programme.academic_year == academic_year_label(academic_year_start(today) - 1)
     assert set(history.values_list("kind", flat=True)) == {
         "teaching",
         "simulated_patient",

@@ -168,17 +168,29 @@ def test_invitation_email(
         "University A would like to invite you to take part in a session with its students.\n\n"
         f"{FACTS_TEXT}"
         "Kind of session: Teaching or storytelling\n\n"
+        "What is covered:\n"
+        "- University A has not set its rates yet; the coordinator can tell you what is paid.\n"
+        "- Claim within 3 months of the session, by 17 June 2026.\n"
+        f"- How a fee can affect your benefits: {SITE}/money/fees-and-benefits/\n\n"
         "Please read the briefing and answer by Monday 9 March 2026 at 09:30:\n"
         f"{answer_url}\n\n"
         "There is no need to give a reason if you cannot come. Thank you for thinking about it.\n"
     )
     assert title(message) == "Invitation: Storytelling, University A"
-    assert texts(html(message), "li") == FACTS_HTML
+    assert texts(html(message), "li") == [
+        *FACTS_HTML,
+        "University A has not set its rates yet; the coordinator can tell you what is paid.",
+        "Claim within 3 months of the session, by 17 June 2026.",
+        "How a fee can affect your benefits",
+    ]
     assert texts(html(message), "p")[:2] == [
         f"Dear {NAME},",
         "University A would like to invite you to take part in a session with its students.",
     ]
-    assert links(message) == [("Read the briefing and answer", answer_url)]
+    assert links(message) == [
+        ("How a fee can affect your benefits", f"{SITE}/money/fees-and-benefits/"),
+        ("Read the briefing and answer", answer_url),
+    ]
     assert message.attachments == []
     assert no_markers([message]) == []
 

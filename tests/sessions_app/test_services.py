@@ -951,6 +951,11 @@ def test_invite_volunteers_invites_and_emails_each(world: World, django_capture_
         "kind": "Teaching or storytelling",
         "expires": "Monday 9 March 2026 at 09:30",
         "answer_url": f"{SITE}/invitation/{token_in(first)}/",
+        "covered": [
+            ["University A has not set its rates yet; the coordinator can tell you what is paid.", ""],
+            ["Claim within 3 months of the session, by 16 June 2026.", ""],
+            ["How a fee can affect your benefits", f"{SITE}/money/fees-and-benefits/"],
+        ],
     }
     assert delivered() == [["ann.ames@example.org"], ["bob.baker@example.org"]]
     assert [first.context["answer_url"] in message.body for message in mail.outbox] == [True, False]
@@ -1648,7 +1653,11 @@ def test_mark_attendance_records_hours_and_completes(
     assert logged("booking.no_show") == [
         (world.coordinator.pk, "booking", str(bob.pk), world.university.pk, {"from": "accepted", "to": "no_show"})
     ]
-    assert queued() == []
+    # Only the feedback app's requests (its attendance hook): none from the sessions app.
+    assert [key for key, _address, _unique in queued()] == [
+        "feedback/volunteer_request",
+        "feedback/coordinator_request",
+    ]
 
 
 def test_mark_attendance_hours_are_the_session_length(world: World, frozen: time_machine.Traveller) -> None:

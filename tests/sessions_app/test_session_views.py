@@ -945,7 +945,7 @@ def test_session_page_query_count_does_not_grow_with_bookings(
         SessionMessage.objects.create(session=session, author=world.coordinator, subject=f"S{number}", body="Hello.")
     client = signed_in(world.coordinator)
 
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(f"/sessions/{session.pk}/")
 
     assert len(find(response, "article")) == 2 * count
@@ -960,7 +960,7 @@ def test_session_page_query_count_does_not_grow_with_accepted_volunteers(
         book(session, volunteer(world, f"Accepted {number}", step_free_access=True))
     client = signed_in(world.coordinator)
 
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         client.get(f"/sessions/{session.pk}/")
 
     [entry] = ActivityLog.objects.filter(action="volunteer.special_category_listed")
@@ -1152,7 +1152,7 @@ def test_session_page_query_count_does_not_grow_with_consents_checked(
         book(session, volunteer(world, f"Accepted {number}"))
     client = signed_in(world.coordinator)
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(f"/sessions/{session.pk}/")
 
     assert len(find(response, "p", class_="missing-consent")) == count

@@ -50,9 +50,10 @@ FACTS = [
     VENUE,
     "Teaching or storytelling",
 ]
+# University A has no rate card in these tests (tests/expenses/test_covered.py has the rates).
 COVERED = (
-    "Your travel and other expenses, and a fee where one is offered, are paid as University A’s rate card says. "
-    "Please keep your receipts; you can claim after the session."
+    "University A has not set its rates yet; the coordinator can tell you what is paid. "
+    "Claim within 3 months of the session, by 17 June 2026. How a fee can affect your benefits"
 )
 ANSWER_BY = (
     "Please answer by Monday 9 March 2026, 09:30. There is no need to give a reason if you cannot come. "

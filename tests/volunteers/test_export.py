@@ -32,7 +32,17 @@ from volunteers.services import (
 )
 
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
-ELSEWHERE = ["arrangements", "calendar", "claims", "payments", "receipts", "sessions"]
+ELSEWHERE = [
+    "arrangements",
+    "calendar",
+    "claims",
+    "feedback",
+    "follow_ups",
+    "payee_references",
+    "payments",
+    "receipts",
+    "sessions",
+]
 
 
 def volunteer_data(profile: VolunteerProfile) -> dict[str, Any]:

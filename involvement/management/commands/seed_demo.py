@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_accounts_table, seed_accounts
 from accounts.models import Organisation
 from expenses.demo import seed_expenses
+from feedback.demo import seed_feedback
 from sessions_app.demo import seed_sessions
 from volunteers.demo import seed_volunteers
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
                 seed_volunteers(world)
                 seed_sessions(world)
                 seed_expenses(world)
+                seed_feedback(world)
             self.stdout.write(self.style.SUCCESS("Demo data created."))
         self.stdout.write("")
         self.stdout.write(demo_accounts_table())
