@@ -178,6 +178,16 @@ def can_cancel(booking: Booking, user: User) -> bool:
 # Attendance ---------------------------------------------------------------------------------------
 
 
+def offers_calendar_entry(booking: Booking, now: datetime.datetime | None = None) -> bool:
+    """A place the volunteer is coming to, in a session that has not ended, can be added to a
+    calendar; a past, cancelled or unanswered one is not offered."""
+    return (
+        booking.status == Booking.Status.ACCEPTED
+        and booking.session.status != TeachingSession.Status.CANCELLED
+        and booking.session.ends_at > _now(now)
+    )
+
+
 def correction_deadline(session: TeachingSession) -> datetime.datetime:
     return session.ends_at + datetime.timedelta(days=CORRECTION_DAYS)
 

@@ -507,7 +507,14 @@ def _send_invitation(booking: Booking, session: TeachingSession, actor: User, *,
 
 
 def _invitation_expiry(session: TeachingSession, now: datetime.datetime) -> datetime.datetime:
-    return min(now + datetime.timedelta(days=INVITATION_DAYS), session.starts_at)
+    """``INVITATION_DAYS`` from now, rounded up to the hour ("answer by 09:00", never "08:04"),
+    and never after the session starts. UK offsets are whole hours, so the hour in UTC is the
+    hour in UK time."""
+    deadline = now + datetime.timedelta(days=INVITATION_DAYS)
+    on_the_hour = deadline.replace(minute=0, second=0, microsecond=0)
+    if on_the_hour < deadline:
+        on_the_hour += datetime.timedelta(hours=1)
+    return min(on_the_hour, session.starts_at)
 
 
 def _check_promise(

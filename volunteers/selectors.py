@@ -52,6 +52,17 @@ class ConsentState:
             and self.latest.text_id != self.current_text.pk
         )
 
+    @property
+    def label(self) -> str:
+        """The state in the words every page uses, whoever reads it (the volunteer or their lead)."""
+        if self.is_granted:
+            return "Agreed"
+        if self.needs_renewal:
+            return "Agreed to earlier wording: asked again"
+        if self.latest is not None:
+            return "Withdrawn"
+        return "Not agreed yet"
+
 
 @dataclass(frozen=True)
 class NetworkConsents:

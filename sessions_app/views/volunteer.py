@@ -165,7 +165,7 @@ class MyBookingView(VolunteerRequiredMixin, TemplateView):
                 booking=booking,
                 session=booking.session,
                 can_cancel=permissions.can_cancel(booking, self.profile.user),
-                in_calendar=booking.status in FEED_STATUSES,
+                in_calendar=permissions.offers_calendar_entry(booking),
                 show_online_link=booking.status == BookingStatus.ACCEPTED,
                 answer_url=invitation_url(booking) if booking.status == BookingStatus.INVITED else "",
                 covered=what_is_covered(booking.session, booking, for_volunteer=self.profile),

@@ -88,7 +88,7 @@ def test_apply_then_lead_accepts_then_volunteer_sets_availability_and_consents(l
     applicant.get_by_role("link", name="Consent", exact=True).click()
     applicant.locator("#purpose-breast-cancer-voices-share-story").get_by_role("button", name="I agree").click()
     consent_state = applicant.locator("#purpose-breast-cancer-voices-share-story .consent-state")
-    assert consent_state.inner_text().startswith("You agreed on ")
+    assert consent_state.inner_text().startswith("Agreed on ")
 
     profile = VolunteerProfile.objects.get(user__email=EMAIL)
     [grant] = ConsentRecord.objects.filter(volunteer=profile)

@@ -172,7 +172,7 @@ def test_invitation_email(
         "- University A has not set its rates yet; the coordinator can tell you what is paid.\n"
         "- Claim within 3 months of the session, by 17 June 2026.\n"
         f"- How a fee can affect your benefits: {SITE}/money/fees-and-benefits/\n\n"
-        "Please read the briefing and answer by Monday 9 March 2026 at 09:30:\n"
+        "Please read the briefing and answer by Monday 9 March 2026 at 10:00:\n"
         f"{answer_url}\n\n"
         "There is no need to give a reason if you cannot come. Thank you for thinking about it.\n"
     )

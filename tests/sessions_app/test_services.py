@@ -50,6 +50,8 @@ HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 # A Monday morning in March, UK winter time (UK time is UTC until 29 March).
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+# Invitations run for a week, rounded up to the hour: "answer by 10:00", never "09:30".
+ON_THE_HOUR_A_WEEK_ON = datetime.datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
 # The session: Monday 16 March 2026, 10:00 to 12:00.
 START = datetime.datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
 END = START + 2 * HOUR
@@ -923,8 +925,8 @@ def test_invite_volunteers_invites_and_emails_each(world: World, django_capture_
     assert [
         (b.session, b.volunteer, b.status, b.invited_by, b.invitation_expires_at, b.responded_at) for b in rows
     ] == [
-        (session, ann, BookingStatus.INVITED, world.coordinator, NOW + 7 * DAY, None),
-        (session, bob, BookingStatus.INVITED, world.coordinator, NOW + 7 * DAY, None),
+        (session, ann, BookingStatus.INVITED, world.coordinator, ON_THE_HOUR_A_WEEK_ON, None),
+        (session, bob, BookingStatus.INVITED, world.coordinator, ON_THE_HOUR_A_WEEK_ON, None),
     ]
     assert logged("booking.invited") == [
         (
@@ -949,7 +951,7 @@ def test_invite_volunteers_invites_and_emails_each(world: World, django_capture_
         "university": "University A",
         "name": "Ann Ames",
         "kind": "Teaching or storytelling",
-        "expires": "Monday 9 March 2026 at 09:30",
+        "expires": "Monday 9 March 2026 at 10:00",
         "answer_url": f"{SITE}/invitation/{token_in(first)}/",
         "covered": [
             ["University A has not set its rates yet; the coordinator can tell you what is paid.", ""],
@@ -1340,13 +1342,29 @@ def test_decline_invitation_frees_nothing_and_cannot_then_accept(world: World, i
     )
 
 
+def test_invitation_deadlines_are_on_the_hour_and_never_after_the_session_starts(
+    world: World, frozen: time_machine.Traveller
+) -> None:
+    soon_start = NOW + 2 * DAY + datetime.timedelta(minutes=15)
+    soon = new_session(world, starts_at=soon_start, ends_at=soon_start + 2 * datetime.timedelta(hours=1))
+    later = new_session(world)
+    ann, bob = (volunteer_in(world.charity, name) for name in ["Ann Ames", "Bob Baker"])
+    frozen.move_to(NOW.replace(hour=23, minute=0, second=0, microsecond=1))
+
+    [at_soon] = invite_free(session=soon, volunteers=[ann], actor=world.coordinator)
+    [at_later] = invite_free(session=later, volunteers=[bob], actor=world.coordinator)
+
+    assert at_soon.invitation_expires_at == soon.starts_at
+    assert at_later.invitation_expires_at == datetime.datetime(2026, 3, 10, 0, 0, tzinfo=UTC)
+
+
 def test_expire_invitations_at_the_expiry_time(world: World, frozen: time_machine.Traveller) -> None:
     session = new_session(world)
     ann, bob, cat = (volunteer_in(world.charity, name) for name in ["Ann Ames", "Bob Baker", "Cat Cole"])
     invited = invite_free(session=session, volunteers=[ann, bob, cat], actor=world.coordinator)
     accept_invitation(booking=invited[1], actor=bob.user)
     decline_invitation(booking=invited[2], actor=cat.user)
-    expires = NOW + 7 * DAY
+    expires = ON_THE_HOUR_A_WEEK_ON
 
     frozen.move_to(expires - datetime.timedelta(minutes=1))
     assert expire_invitations() == 0

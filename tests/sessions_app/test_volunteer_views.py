@@ -56,7 +56,7 @@ COVERED = (
     "Claim within 3 months of the session, by 17 June 2026. How a fee can affect your benefits"
 )
 ANSWER_BY = (
-    "Please answer by Monday 9 March 2026, 09:30. There is no need to give a reason if you cannot come. "
+    "Please answer by Monday 9 March 2026, 10:00. There is no need to give a reason if you cannot come. "
     "Yes, I'll come No, not this time"
 )
 FULL = "Sorry, this session is now full. Thank you for offering your time."
@@ -363,7 +363,7 @@ def test_invitation_unknown_answer_is_refused(client: Client, booking: Booking) 
 def test_invitation_expired_shows_so_and_refuses_accepting(client: Client, booking: Booking) -> None:
     path = invitation_path(booking)
 
-    with time_machine.travel(NOW + datetime.timedelta(days=7, minutes=1), tick=False):
+    with time_machine.travel(NOW + datetime.timedelta(days=7, minutes=31), tick=False):
         page = client.get(path)
         response = client.post(path, {"answer": "accept"})
 
@@ -514,7 +514,7 @@ def test_my_sessions_shows_invitations_upcoming_and_past(world: World, profile: 
     assert texts(invitations, "p", class_="session-summary") == [
         f"Tuesday 17 March 2026, 10:00 to 12:00 · {VENUE} · University A"
     ]
-    assert texts(invitations, "p", class_="invitation-expiry") == ["Please answer by Monday 9 March 2026, 09:30."]
+    assert texts(invitations, "p", class_="invitation-expiry") == ["Please answer by Monday 9 March 2026, 10:00."]
     [form] = find(invitations, "form")
     assert dict(form.attributes)["action"] == invitation_path(invited)
     assert texts(form, "button") == ["Yes, I'll come to OSCE practice", "No, not this time to OSCE practice"]
@@ -630,7 +630,9 @@ def test_my_booking_of_an_online_session_shows_the_link_once_accepted(
     assert texts(after, "a", href="https://meet.example.org/abc") == ["Join the session online"]
 
 
-def test_my_booking_in_the_past_offers_no_cancelling(world: World, profile: VolunteerProfile, browser) -> None:
+def test_my_booking_in_the_past_offers_no_cancelling_and_no_calendar(
+    world: World, profile: VolunteerProfile, browser
+) -> None:
     past = other_session(
         world, starts_at=START - datetime.timedelta(days=30), ends_at=END - datetime.timedelta(days=30)
     )
@@ -639,7 +641,8 @@ def test_my_booking_in_the_past_offers_no_cancelling(world: World, profile: Volu
     response = browser.get(f"/my-sessions/{attended.pk}/")
 
     assert texts(response, "p", id="booking-status") == ["You took part in this session. Thank you."]
-    assert texts(response, "ul", id="booking-actions") == ["Add to my calendar"]
+    assert find(response, "ul", id="booking-actions") == []
+    assert find(response, "a", href="?ics=1") == []
     assert find(response, "div", id="shared-with-coordinator") == []
 
 
@@ -777,7 +780,7 @@ def test_calendar_page_shows_the_private_address(profile: VolunteerProfile, brow
         "The calendar shows each session’s name, university, time and place, and whether it is going ahead. "
         "It never contains anything about your health, your adjustments or your experiences."
     ]
-    assert buttons(response) == ["Make a new address"]
+    assert buttons(response) == ["Copy the address", "Make a new address"]
 
 
 def test_calendar_new_address_stops_the_old_one(world: World, profile: VolunteerProfile, browser) -> None:

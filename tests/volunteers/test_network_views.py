@@ -474,8 +474,8 @@ def test_network_volunteer_page_shows_consent_state_per_purpose(world: World, si
     [table] = [table for table in find(response, "table") if "Consent, by purpose" in text_of(table)]
     [body] = find(table, "tbody")
     assert [texts(row, "td") for row in find(body, "tr")] == [
-        ["Share my story with students", f"Given ({today():%-d %B %Y}, on a paper form by {world.lead})"],
-        ["Audio or video recording", "Not asked yet"],
+        ["Share my story with students", f"Agreed ({today():%-d %B %Y}, on a paper form by {world.lead})"],
+        ["Audio or video recording", "Not agreed yet"],
     ]
 
 

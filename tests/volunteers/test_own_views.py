@@ -276,7 +276,7 @@ def test_home_sends_a_volunteer_to_review_changed_consent_wording(
         "“please read it again” and choose whether you still agree."
     ]
     assert texts(section(response, "purpose-charity-a-share-story"), "p", class_="consent-state") == [
-        f"The wording changed since you agreed on {datetime.date.today():%-d %B %Y}: please read it again"
+        f"Agreed to earlier wording on {datetime.date.today():%-d %B %Y}: please read the new wording"
     ]
 
 
@@ -905,9 +905,9 @@ def test_consent_page_shows_each_purpose_its_wording_and_state(
     assert footer.startswith("Version 1, from ")
     assert footer.endswith("Relied on by: Charity A, University A")
     assert [texts(part, "p", class_="consent-state") for part in (health, story, photographs)] == [
-        ["You have not agreed"],
-        ["You agreed on 5 March 2026"],
-        ["You withdrew on 7 March 2026"],
+        ["Not agreed yet"],
+        ["Agreed on 5 March 2026"],
+        ["Withdrawn on 7 March 2026"],
     ]
     assert [texts(part, "button") for part in (health, story, photographs)] == [
         ["I agree"],
@@ -952,7 +952,7 @@ def test_consent_grant_records_it(
     assert records(profile) == [("share-story", "granted", 1)]
     assert ConsentRecord.objects.get().method == ConsentRecord.Method.ONLINE
     assert texts(section(response, "purpose-charity-a-share-story"), "p", class_="consent-state") == [
-        "You agreed on 2 March 2026"
+        "Agreed on 2 March 2026"
     ]
 
 
@@ -1061,7 +1061,7 @@ def test_consent_new_wording_asks_again(
 
     assert len(find(response, "div", id="review-intro")) == 1
     assert texts(story, "p", class_="consent-state") == [
-        "The wording changed since you agreed on 2 March 2026: please read it again"
+        "Agreed to earlier wording on 2 March 2026: please read the new wording"
     ]
     assert texts(story, "p", class_="consent-wording") == [new.text]
     assert texts(story, "button") == ["I agree", "Withdraw my consent"]
@@ -1137,7 +1137,7 @@ def test_consent_in_two_networks_is_granted_and_withdrawn_per_network(
     assert [
         texts(section(granted, f"purpose-{slug}-share-story"), "p", class_="consent-state")
         for slug in ("charity-a", "charity-b")
-    ] == [["You have not agreed"], [f"You agreed on {datetime.date.today():%-d %B %Y}"]]
+    ] == [["Not agreed yet"], [f"Agreed on {datetime.date.today():%-d %B %Y}"]]
     assert messages_on(withdrawn) == ["You withdrew your consent to “Share my story with students” for Charity B."]
     assert list(
         ConsentRecord.objects.filter(volunteer=profile).order_by("pk").values_list("text__network__slug", "action")
