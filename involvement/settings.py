@@ -178,6 +178,8 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Plain messages and stated length limits on every form field (involvement/boundfield.py).
+FORM_RENDERER = "involvement.boundfield.FormRenderer"
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -222,9 +222,9 @@ def test_invite_sends_the_email_and_redirects_with_a_message(world: World, djang
 @pytest.mark.parametrize(
     ("email", "error"),
     [
-        ("", "This field is required."),
-        ("not-an-email", "Enter a valid email address."),
-        ("someone@", "Enter a valid email address."),
+        ("", "Please fill this in."),
+        ("not-an-email", "Please give an email address in the form name@example.org."),
+        ("someone@", "Please give an email address in the form name@example.org."),
         ("coordinator@a.example.org", "coordinator@a.example.org already holds this role at University A."),
     ],
 )
@@ -263,7 +263,7 @@ def test_invite_refuses_an_unknown_role(world: World) -> None:
 
     assert response.status_code == 400
     [error] = texts(response, "div", id="id_role_error")
-    assert error == "Select a valid choice. owner is not one of the available choices."
+    assert error == "Please choose one of the options given."
     assert MemberInvitation.objects.count() == 0
 
 

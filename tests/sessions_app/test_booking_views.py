@@ -565,8 +565,8 @@ def test_message_needs_a_subject_and_a_message(world: World) -> None:
 
     assert response.status_code == 400
     assert (error_of(response, "id_subject_error"), error_of(response, "id_message_error")) == (
-        "This field is required.",
-        "This field is required.",
+        "Please fill this in.",
+        "Please fill this in.",
     )
     assert SessionMessage.objects.count() == 0
 

@@ -217,8 +217,8 @@ def test_programme_new_refuses_missing_fields(world: World) -> None:
     response = signed_in(world.coordinator).post(NEW_URL, programme_data(name="", regulator="ofsted"))
 
     assert response.status_code == 400
-    assert error_of(response, "name") == "This field is required."
-    assert error_of(response, "regulator") == "Select a valid choice. ofsted is not one of the available choices."
+    assert error_of(response, "name") == "Please fill this in."
+    assert error_of(response, "regulator") == "Please choose one of the options given."
     assert Programme.objects.count() == 0
 
 

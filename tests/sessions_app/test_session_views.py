@@ -525,7 +525,7 @@ def test_session_new_takes_an_online_session_without_a_venue(world: World) -> No
         ({"date": "31/02/2027"}, "date", "Please enter a date, for example 17/11/2026."),
         ({"venue": "", "online_link": ""}, "venue", "Please give a venue, or an online link for an online session."),
         ({"online_link": "not a link at all"}, "online_link", "Please enter the full meeting link, starting https://"),
-        ({"title": ""}, "title", "This field is required."),
+        ({"title": ""}, "title", "Please fill this in."),
     ],
 )
 def test_session_new_refuses_bad_input_next_to_the_field(

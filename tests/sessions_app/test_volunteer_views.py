@@ -725,7 +725,7 @@ def test_cancel_reason_too_long_is_shown_by_the_field(accepted: Booking, browser
     response = browser.post(f"/my-sessions/{accepted.pk}/cancel/", {"reason": "x" * 1001})
 
     assert response.status_code == 400
-    assert error_of(response, "reason") == "Ensure this value has at most 1000 characters (it has 1001)."
+    assert error_of(response, "reason") == "Please use 1000 characters or fewer: this has 1001."
     assert state(accepted)[0] == Status.ACCEPTED
 
 

@@ -266,17 +266,17 @@ def test_publish_first_version_of_a_purpose(world: World, consent_purposes, char
         (
             {"text": "New wording.", "organisations": ["999999"]},
             "organisations",
-            "Select a valid choice. 999999 is not one of the available choices.",
+            "Please choose one of the options given.",
         ),
         (
             {"text": "New wording.", "organisations": ["charity", "other_university"]},
             "organisations",
-            "Select a valid choice. {other_university} is not one of the available choices.",
+            "Please choose one of the options given.",
         ),
         (
             {"text": "New wording.", "organisations": ["other_charity"]},
             "organisations",
-            "Select a valid choice. {other_charity} is not one of the available choices.",
+            "Please choose one of the options given.",
         ),
         (
             {"text": "Old wording.", "organisations": ["charity"]},

@@ -69,8 +69,8 @@ MILES = "Please enter a number of miles from 0 to 500, or leave it blank."
 ENDS_BEFORE_START = "The last day away must be on or after the first day."
 NOT_A_DATE = "Please enter a real date, for example 27/03/2026."
 LANGUAGE = "Please tell us which language you need an interpreter for."
-NO_TELEPORT = "Select a valid choice. teleport is not one of the available choices."
-NOTE_TOO_LONG = "Ensure this value has at most 120 characters (it has 121)."
+NO_TELEPORT = "Please choose one of the options given."
+NOTE_TOO_LONG = "Please use 120 characters or fewer: this has 121."
 ADJUSTMENTS_POST = {"interpreter": "", "interpreter_language": "", "attendance_mode": "either"}
 
 
@@ -425,8 +425,8 @@ def test_profile_keeps_unicode_names_intact(profile: VolunteerProfile, browser, 
     [
         ({"name": ""}, "name", "Please enter your name."),
         ({"name": "   \t  "}, "name", "Please enter your name."),
-        ({"name": "A" * 151}, "name", "Ensure this value has at most 150 characters (it has 151)."),
-        ({"preferred_name": "B" * 101}, "preferred_name", "Ensure this value has at most 100 characters (it has 101)."),
+        ({"name": "A" * 151}, "name", "Please use 150 characters or fewer: this has 151."),
+        ({"preferred_name": "B" * 101}, "preferred_name", "Please use 100 characters or fewer: this has 101."),
         (
             {"contact_channel": "sms"},
             "phone",
@@ -447,11 +447,11 @@ def test_profile_keeps_unicode_names_intact(profile: VolunteerProfile, browser, 
             "postal_address",
             "Please give your postal address so we can write to you.",
         ),
-        ({"biography": "x" * 1001}, "biography", "Ensure this value has at most 1000 characters (it has 1001)."),
+        ({"biography": "x" * 1001}, "biography", "Please use 1000 characters or fewer: this has 1001."),
         (
             {"payment_preference": "cash"},
             "payment_preference",
-            "Select a valid choice. cash is not one of the available choices.",
+            "Please choose one of the options given.",
         ),
     ],
 )
@@ -477,7 +477,7 @@ def test_profile_refuses_a_tag_of_another_network(world: World, profile: Volunte
 
     assert response.status_code == 400
     assert error_of(response, "experience_tags") == (
-        f"Select a valid choice. {elsewhere.pk} is not one of the available choices."
+        f"Please choose one of the options given."
     )
     assert snapshot(profile) == before
 
@@ -558,7 +558,7 @@ def test_adjustments_post_can_clear_everything(profile: VolunteerProfile, browse
         ({"longest_session_minutes": "601"}, "longest_session_minutes", MINUTES),
         ({"longest_session_minutes": "lots"}, "longest_session_minutes", MINUTES),
         ({"interpreter": "spoken"}, "interpreter_language", LANGUAGE),
-        ({"dietary_needs": "d" * 201}, "dietary_needs", "Ensure this value has at most 200 characters (it has 201)."),
+        ({"dietary_needs": "d" * 201}, "dietary_needs", "Please use 200 characters or fewer: this has 201."),
         ({"attendance_mode": "teleport"}, "attendance_mode", NO_TELEPORT),
     ],
 )
@@ -681,7 +681,7 @@ def test_availability_refuses_an_unknown_slot(profile: VolunteerProfile, browser
 
     assert response.status_code == 400
     assert texts(response, "div", id="id_slots_error") == [
-        "Select a valid choice. 9-midnight is not one of the available choices."
+        "Please choose one of the options given."
     ]
     assert snapshot(profile) == before
 

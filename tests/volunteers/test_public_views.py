@@ -221,7 +221,7 @@ def test_apply_keeps_unicode_names_intact(world: World, name: str, django_captur
         (
             {"heard_about": "newspaper"},
             "heard_about",
-            "Select a valid choice. newspaper is not one of the available choices.",
+            "Please choose one of the options given.",
         ),
     ],
 )
@@ -239,7 +239,7 @@ def test_apply_refuses_bad_input(world: World, changes: dict[str, str], field: s
     ("field", "value", "error"),
     [
         ("contact_channel", "", "Please choose how you would like us to contact you."),
-        ("contact_channel", "pigeon", "Select a valid choice. pigeon is not one of the available choices."),
+        ("contact_channel", "pigeon", "Please choose one of the options given."),
         ("perspective", "", "Please choose the description that fits you best."),
     ],
 )
