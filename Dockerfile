@@ -6,6 +6,9 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
+# The image runs the site only. The test suite's accessibility checks also need Java (the Nu HTML
+# Checker: apt-get install default-jre-headless), Node.js with npm (axe-core: npm ci) and Chromium;
+# .ci/run installs them on the CI machine.
 COPY pyproject.toml README.md ./
 COPY . .
 RUN pip install --no-cache-dir . \
@@ -13,4 +16,5 @@ RUN pip install --no-cache-dir . \
 RUN useradd --create-home involvement && mkdir -p /app/var && chown -R involvement /app/var
 USER involvement
 EXPOSE 8000
-CMD ["gunicorn", "involvement.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Workers and threads from gunicorn.conf.py (WEB_CONCURRENCY, WEB_THREADS): the connection budget.
+CMD ["gunicorn", "involvement.wsgi:application"]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check format vendor migrate seed clean worker
+.PHONY: run test check format vendor migrate seed clean worker bench bench-small
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ run: seed
 test: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
+# Linters, types and Django's checks; then the production profile's deploy checks (DEBUG off, with
+# the least it needs: a long secret key and a host name), bandit (its exclusions and their reasons:
+# [tool.bandit] in pyproject.toml) and pip-audit where its service can be reached (docs/RELIABILITY.md).
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -39,6 +42,21 @@ check: $(STAMP)
 	$(BIN)/mypy .
 	DEBUG=true $(BIN)/python manage.py check
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=false SECRET_KEY=make-check-deploy-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
+		ALLOWED_HOSTS=involvement.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/bandit -c pyproject.toml -r . -q
+	$(BIN)/python scripts/audit_dependencies.py
+
+# The benchmark (scripts/bench.py, docs/PERFORMANCE.md): gunicorn in the production profile against
+# a PostgreSQL database loaded by seed_scale (BENCH_DATABASE, default involvement_bench, on
+# postgres://postgres@127.0.0.1:5432 or BENCH_DATABASE_SERVER). `make bench` is the full size
+# (10,000 volunteers) and writes the table into docs/PERFORMANCE.md; `make bench-small` (or
+# BENCH_SIZE=small) runs a small size to prove it works.
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+bench-small: $(STAMP)
+	$(BIN)/python scripts/bench.py --size small --output var/PERFORMANCE-small.md
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

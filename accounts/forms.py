@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.core import context as allauth_context
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.mfa.base.forms import AuthenticateForm
 from django import forms
+from django.core.exceptions import ValidationError
 
+from accounts import throttling
 from accounts.models import Membership
 
 
@@ -23,3 +28,19 @@ class ChangeRoleForm(forms.Form):
         super().__init__(*args, **kwargs)
         if current_role:
             self.fields["role"].initial = current_role
+
+
+class TwoFactorForm(AuthenticateForm):
+    """allauth's two-factor code form (``MFA_FORMS``). Too many wrong codes for the account is the
+    429 page saying when to try again (``accounts.throttling``), not a form error."""
+
+    def clean_code(self) -> str:
+        try:
+            return str(super().clean_code())
+        except ValidationError as error:
+            if getattr(error, "code", None) != "too_many_login_attempts":
+                raise
+            request = allauth_context.request
+            # allauth counts a person's wrong codes under this key (allauth.mfa.base.internal.flows).
+            seconds = throttling.retry_after(request, action="login_failed", key=f"mfa-auth-user-{self.user.pk}")
+            raise ImmediateHttpResponse(throttling.too_many_attempts(request, seconds)) from error

@@ -30,6 +30,7 @@ from expenses.models import (
     RateCard,
     Receipt,
     ReimbursementRun,
+    RunLine,
 )
 
 
@@ -91,6 +92,7 @@ class ClaimAdmin(ReadOnlyAdmin):
 class ClaimItemAdmin(ReadOnlyAdmin):
     list_display = ["claim", "kind", "date", "amount"]
     list_filter = ["kind"]
+    exclude = ["note"]  # the volunteer's own words ("hospital car park"): not for support staff
 
 
 @admin.register(Receipt)
@@ -102,6 +104,7 @@ class ReceiptAdmin(ReadOnlyAdmin):
 @admin.register(BookingArrangement)
 class BookingArrangementAdmin(ReadOnlyAdmin):
     list_display = ["booking", "taxi_preapproved"]
+    exclude = ["notes"]  # why a taxi or help was arranged is often health: not for support staff
 
 
 @admin.register(PrepaidCost)
@@ -111,15 +114,20 @@ class PrepaidCostAdmin(ReadOnlyAdmin):
 
 @admin.register(ReimbursementRun)
 class ReimbursementRunAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "organisation", "status", "claims_done", "claims_total", "finished_at"]
+    list_display = ["pk", "organisation", "status", "claims_done", "claims_total", "started_at", "finished_at"]
     list_filter = ["status", "organisation"]
-    exclude = ["export_csv"]
+
+
+@admin.register(RunLine)
+class RunLineAdmin(ReadOnlyAdmin):
+    list_display = ["run", "claim", "kind", "route", "amount"]
+    list_filter = ["route", "kind"]
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["key", "kind", "amount", "paid_on", "run"]
-    list_filter = ["kind", "run"]
+    list_display = ["key", "kind", "route", "amount", "paid_on", "run"]
+    list_filter = ["kind", "route", "run"]
     search_fields = ["key"]
 
 

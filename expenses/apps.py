@@ -24,6 +24,10 @@ class ExpensesConfig(AppConfig):
         register(NavEntry("Claims", "expenses:queue", order=40, roles=frozenset({Role.COORDINATOR, Role.FINANCE})))
         register(NavEntry("Payment runs", "expenses:runs", order=41, roles=frozenset({Role.FINANCE})))
         register(NavEntry("Rate cards", "expenses:rate_cards", order=42, roles=frozenset({Role.FINANCE, Role.ADMIN})))
+        register(
+            NavEntry("Finance set-up", "expenses:finance_setup", order=44, roles=frozenset({Role.FINANCE, Role.ADMIN}))
+        )
+        register(NavEntry("Budgets", "expenses:budgets", order=43, roles=frozenset({Role.FINANCE, Role.ADMIN})))
         register_home(HomeRoute(order=35, name="finance-claims", url_for=finance_home))
         from expenses.permissions import attendance_correction_refusal
         from expenses.personal_data import PROVIDER

@@ -12,7 +12,17 @@ journeys of his six earlier claims come to 9,600 miles this tax year, so his lat
 for approval, is split at 10,000 miles (400 miles at 45p, the rest at 25p). Siân
 (volunteer@example.org) has a paid claim, a draft one, and an admissions day she has not claimed
 for yet. One payment run, five days before Rhys's latest interview day, paid every claim that is
-paid, and wrote its export.
+paid: fees through payroll, expenses through accounts payable.
+
+Both universities pay fees through payroll and expenses through accounts payable, and link their
+payee forms; every programme has a cost centre and nominal code. At Northbridge, everyone who was
+paid has a payee reference, and so has Eluned Morgan-Price, whose approved claim is ready for the
+next run: finance can preview it now. Oluwaseun Adebayo's claim is approved too, but he has no
+payee reference yet: he is on the payee set-up list and the preview holds his claim back.
+
+Every programme has an involvement budget this academic year. Rhys's latest claim is paid from
+the radiography programme's, set close to what it has spent and committed: approving his claim
+would take it over, so the approver is asked for a reason.
 
 The services open claims, add items and submit them where their date rules allow (three months to
 claim, items dated within a week of the session); older history and every decision are written
@@ -24,7 +34,7 @@ from __future__ import annotations
 import datetime
 import io
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -34,10 +44,23 @@ from PIL import Image, ImageDraw
 from accounts.demo import DemoWorld
 from accounts.models import Organisation, User
 from expenses import selectors, services
-from expenses.models import Claim, ClaimItem, FeeRate, Payment, RateCard, ReimbursementRun
+from expenses.models import (
+    Claim,
+    ClaimItem,
+    FeeRate,
+    FinanceSettings,
+    PayeeReference,
+    Payment,
+    PayRoute,
+    ProgrammeBudget,
+    RateCard,
+    ReimbursementRun,
+    RunLine,
+)
 from expenses.rates import car_miles_before, claim_deadline, fee_due, mileage_amount, tax_year_start
 from involvement.activity import record_activity
-from sessions_app.models import Booking, Module, TeachingSession
+from involvement.periods import academic_year_label, academic_year_start
+from sessions_app.models import Booking, Module, Programme, TeachingSession
 from volunteers.models import VolunteerProfile
 
 Kind = ClaimItem.Kind
@@ -85,6 +108,41 @@ CAMPUS = "NB1 4AH"
 ADMISSIONS_DAY = "Admissions interview day"
 RHYS = "rhys.llewellyn@example.org"
 RHYS_HOME = "LL55 4UR"
+# How each university pays, and its programmes' cost codes (by profession) in its finance system.
+FINANCE_SETTINGS: dict[str, dict[str, Any]] = {
+    "northbridge": {
+        "fee_route": PayRoute.PAYROLL,
+        "expenses_route": PayRoute.ACCOUNTS_PAYABLE,
+        "payee_form_url": "https://finance.northbridge.example/new-payee-form",
+        "payment_target_days": 30,
+    },
+    "southgate": {
+        "fee_route": PayRoute.PAYROLL,
+        "expenses_route": PayRoute.ACCOUNTS_PAYABLE,
+        "payee_form_url": "https://www.southgate.example/finance/payee-set-up",
+        "payment_target_days": 21,
+    },
+}
+COST_CODES: dict[str, tuple[str, str]] = {
+    "BSc (Hons) Diagnostic Radiography": ("RAD-4410", "5120"),
+    "BSc (Hons) Adult Nursing": ("NUR-2230", "5120"),
+    "BSc (Hons) Mental Health Nursing": ("SG-MHN01", "61040"),
+}
+# Payee references in Northbridge's finance system: everyone it has paid, and Eluned, whose
+# approved claim is ready for the next run. Oluwaseun's approved claim waits for his.
+PAYEE_REFERENCES = {
+    RHYS: "SUP-004211",
+    "volunteer@example.org": "SUP-004187",
+    "bronwen.hughes@example.org": "SUP-004230",
+    "eluned.morganprice@example.org": "SUP-004302",
+}
+# Each programme's involvement budget this academic year (the one paying for Rhys's latest claim
+# is set close to what it has spent and committed instead).
+DEMO_BUDGETS = {
+    "BSc (Hons) Diagnostic Radiography": Decimal("6000.00"),
+    "BSc (Hons) Adult Nursing": Decimal("4500.00"),
+    "BSc (Hons) Mental Health Nursing": Decimal("1500.00"),
+}
 # Each earlier admissions day: there and back, this far each way (6 × 2 × 800 = 9,600 miles).
 LONG_WAY = Decimal("800")
 EARLIER_DAYS = 6
@@ -188,9 +246,9 @@ CLAIMS = [
     DemoClaim(
         "Mammography OSCE",
         3,
-        Status.SUBMITTED,
+        Status.APPROVED,
         (*_drive("6", "NB2 8SE", CAMPUS, Vehicle.BICYCLE), DemoItem(Kind.SUBSISTENCE, amount="5.50", note="Lunch")),
-        submitted_after_days=36,
+        submitted_after_days=36,  # approved, waiting for payee set-up
     ),
     DemoClaim(
         "Breaking bad news: a patient's view",
@@ -273,6 +331,7 @@ class Seeder:
             **UK_RATES,
         )
         self.southgate_card(self.world.university_b)
+        self.finance_set_up()
         earlier_days, latest_day = admissions_days(self.today)
         earlier_bookings, latest_bookings = self.admissions(earlier_days, latest_day)
         paid = [self.rhys_claim(booking) for booking in earlier_bookings]
@@ -299,6 +358,38 @@ class Seeder:
                 ADMISSIONS_DAY, 1, Status.DRAFT, (DemoItem(Kind.SUBSISTENCE, amount="4.50", note="Lunch on campus"),)
             ),
         )
+        self.budgets()
+
+    # Budgets -------------------------------------------------------------------------------------
+
+    def budgets(self) -> None:
+        """A budget this academic year for every programme of both universities. The programme
+        paying for Rhys's latest claim (waiting for approval) is set close to its budget: what
+        it has spent and committed, and half of his claim, so approving it needs a reason.
+        Northbridge's are set by its finance officer through the service; Southgate has no
+        finance officer in the demo, so its budget is written directly."""
+        year = academic_year_start(self.today)
+        latest = (
+            Claim.objects.filter(volunteer__user__email=RHYS, status=Status.SUBMITTED)
+            .select_related("booking__session__module")
+            .get()
+        )
+        close_key = selectors.budget_key(latest.booking.session)
+        position = selectors.budget_positions([close_key])[close_key]
+        half_the_claim = selectors.claim_totals(latest)["total"] / 2
+        close = (position.used + half_the_claim).quantize(Decimal("10"), rounding=ROUND_DOWN)
+        programmes = Programme.objects.filter(university=self.world.university_a)
+        for programme in programmes.filter(academic_year=academic_year_label(year)).order_by("name"):
+            if (programme.pk, year) != close_key:
+                amount = DEMO_BUDGETS.get(programme.name, Decimal("3000.00"))
+                services.set_budget(programme=programme, academic_year=year, amount=amount, actor=self.finance)
+        services.set_budget(
+            programme=programmes.get(pk=close_key[0]), academic_year=close_key[1], amount=close, actor=self.finance
+        )
+        for programme in Programme.objects.filter(university=self.world.university_b):
+            ProgrammeBudget.objects.create(
+                programme=programme, academic_year=year, amount=DEMO_BUDGETS.get(programme.name, Decimal("1500.00"))
+            )
 
     def southgate_card(self, university: Organisation) -> None:
         card = RateCard.objects.create(
@@ -309,6 +400,25 @@ class Seeder:
         FeeRate.objects.bulk_create(
             FeeRate(rate_card=card, kind=kind, basis=basis, amount=amount)
             for kind, (basis, amount) in SOUTHGATE_FEES.items()
+        )
+
+    def finance_set_up(self) -> None:
+        """Both universities' finance settings, their programmes' cost codes and Northbridge's payee
+        references (written directly: the services record who changed them, and nobody did)."""
+        for university in (self.world.university_a, self.world.university_b):
+            FinanceSettings.objects.update_or_create(
+                organisation=university, defaults={**FINANCE_SETTINGS[university.slug], "updated_by": self.finance}
+            )
+        for name, (cost_centre, nominal_code) in COST_CODES.items():
+            Programme.objects.filter(name=name).update(cost_centre=cost_centre, nominal_code=nominal_code)
+        PayeeReference.objects.bulk_create(
+            PayeeReference(
+                organisation=self.world.university_a,
+                volunteer=VolunteerProfile.objects.get(user__email=email),
+                reference=reference,
+                recorded_by=self.finance,
+            )
+            for email, reference in PAYEE_REFERENCES.items()
         )
 
     # Sessions ------------------------------------------------------------------------------------
@@ -460,35 +570,52 @@ class Seeder:
     # The run -------------------------------------------------------------------------------------
 
     def pay(self, claims: list[Claim], run_day: datetime.date) -> ReimbursementRun:
-        """One completed run paying ``claims`` (all approved) as execute_run would, without the
-        remittance emails: a payment per claim and kind with its stable key, then the export."""
+        """One completed run paying ``claims`` (all approved) as a preview and execute_run would,
+        without the remittance emails: its lines, then a payment per line with its stable key."""
         started = _at(run_day, 10)
         finished = started + datetime.timedelta(minutes=2)
         run = ReimbursementRun.objects.create(
             organisation=self.world.university_a,
+            previewed_by=self.finance,
             started_by=self.finance,
             status=ReimbursementRun.Status.COMPLETED,
+            started_at=started,
             claims_total=len(claims),
             claims_done=len(claims),
             finished_at=finished,
         )
-        for claim in claims:
-            expenses = selectors.claim_totals(claim)["expenses"]
-            for kind, amount in ((Payment.Kind.EXPENSES, expenses), (Payment.Kind.FEE, claim.fee_requested)):
-                if amount > 0:
-                    Payment.objects.create(
-                        key=services.payment_key(claim, kind),
-                        run=run,
-                        claim=claim,
-                        volunteer=claim.volunteer,
-                        kind=kind,
-                        amount=amount,
-                        paid_on=run_day,
-                    )
-            Claim.objects.filter(pk=claim.pk).update(status=Status.PAID, paid_at=finished)
+        paying = {claim.pk for claim in claims}
+        lines = [line for line in selectors.payable_lines(self.world.university_a) if line.claim_id in paying]
+        for line in lines:
+            RunLine.objects.create(
+                run=run,
+                claim_id=line.claim_id,
+                kind=line.kind,
+                amount=line.amount,
+                route=line.route,
+                payee_reference=line.payee_reference,
+                cost_centre=line.cost_centre,
+                nominal_code=line.nominal_code,
+            )
+        by_pk = {claim.pk: claim for claim in claims}
+        for line in lines:
+            claim = by_pk[line.claim_id]
+            Payment.objects.create(
+                key=services.payment_key(claim, line.kind),
+                run=run,
+                claim=claim,
+                volunteer=claim.volunteer,
+                kind=line.kind,
+                amount=line.amount,
+                paid_on=run_day,
+                route=line.route,
+                payee_reference=line.payee_reference,
+                cost_centre=line.cost_centre,
+                nominal_code=line.nominal_code,
+            )
+        Claim.objects.filter(pk__in=paying).update(status=Status.PAID, paid_at=finished)
+        record_activity(actor=self.finance, action="run.previewed", target=run, organisation=run.organisation)
         record_activity(actor=self.finance, action="run.started", target=run, organisation=run.organisation)
         record_activity(actor=None, action="run.completed", target=run, organisation=run.organisation)
-        ReimbursementRun.objects.filter(pk=run.pk).update(
-            export_csv=services.finance_export(run), created_at=started, updated_at=finished
-        )
+        ReimbursementRun.objects.filter(pk=run.pk).update(created_at=started, updated_at=finished)
         return run

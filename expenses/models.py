@@ -276,27 +276,46 @@ class ClaimItem(TimeStampedModel):
         return f"{self.get_kind_display()} £{self.amount}"
 
 
+class PayRoute(models.TextChoices):
+    """How a university pays: fees often through payroll, expenses through accounts payable."""
+
+    PAYROLL = "payroll", "Payroll"
+    ACCOUNTS_PAYABLE = "accounts_payable", "Accounts payable"
+
+
 class ReimbursementRun(TimeStampedModel):
-    """One finance run: pays every approved claim of a university once, and writes the export."""
+    """One finance run of a university: first a preview of exactly what it will pay (its
+    ``RunLine`` rows), then, once started, the payment of those lines and nothing else.
+
+    preview → queued → running → completed. A preview that is never started stays a preview; one
+    made before another run of the university started is stale and cannot be started."""
 
     class Status(models.TextChoices):
+        PREVIEW = "preview", "Preview"
         QUEUED = "queued", "Waiting to start"
         RUNNING = "running", "Running"
         COMPLETED = "completed", "Completed"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="reimbursement_runs")
+    previewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    runs_started_before = models.PositiveIntegerField(
+        default=0,
+        help_text="How many runs of the university had started when this preview was made: one more since "
+        "makes the preview stale.",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
     claims_total = models.PositiveIntegerField(default=0)
     claims_done = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
-    export_csv = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "running", "completed"]), name="reimbursement_run_status_valid"
+                condition=Q(status__in=["preview", "queued", "running", "completed"]),
+                name="reimbursement_run_status_valid",
             ),
             models.UniqueConstraint(
                 fields=["organisation"],
@@ -308,9 +327,16 @@ class ReimbursementRun(TimeStampedModel):
     def __str__(self) -> str:
         return f"Run {self.pk} at {self.organisation}"
 
+    @property
+    def is_preview(self) -> bool:
+        return self.status == self.Status.PREVIEW
+
 
 class Payment(TimeStampedModel):
-    """One payment of a claim's expenses or its fee. The key makes a second one impossible."""
+    """One payment of a claim's expenses or its fee. The key makes a second one impossible.
+
+    The route, payee reference and cost codes are copied from the run's line when it is paid, so
+    a later change of a reference, a code or a route never rewrites what was paid."""
 
     class Kind(models.TextChoices):
         EXPENSES = "expenses", "Expenses"
@@ -323,24 +349,51 @@ class Payment(TimeStampedModel):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     paid_on = models.DateField(default=timezone.localdate)
+    # Copied from the run line when paid; the default only serves rows written by hand (the admin has none).
+    route = models.CharField(max_length=20, choices=PayRoute.choices, default=PayRoute.ACCOUNTS_PAYABLE)
+    payee_reference = models.CharField(max_length=30, blank=True, help_text="Wiped when the volunteer is erased.")
+    cost_centre = models.CharField(max_length=12, blank=True)
+    nominal_code = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ["run", "key"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=Q(kind__in=["expenses", "fee"]), name="payment_kind_valid"),
+            models.CheckConstraint(condition=Q(route__in=["payroll", "accounts_payable"]), name="payment_route_valid"),
             models.UniqueConstraint(fields=["claim", "kind"], name="payment_one_per_claim_and_kind"),
         ]
+        indexes = [models.Index(fields=["run", "route", "key"], name="payment_run_route_idx")]
 
     def __str__(self) -> str:
         return f"{self.key}: £{self.amount}"
 
 
-class PayRoute(models.TextChoices):
-    """How a university pays: fees often through payroll, expenses through accounts payable."""
+class RunLine(models.Model):
+    """One payment a run will make (a claim's expenses or its fee), fixed when the run is
+    previewed: the amount, the route that pays it and the codes the finance system needs. Starting
+    the run pays these lines and no others; each becomes one Payment with the same figures."""
 
-    PAYROLL = "payroll", "Payroll"
-    ACCOUNTS_PAYABLE = "accounts_payable", "Accounts payable"
+    run = models.ForeignKey(ReimbursementRun, on_delete=models.CASCADE, related_name="lines")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="run_lines")
+    kind = models.CharField(max_length=10, choices=Payment.Kind.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    route = models.CharField(max_length=20, choices=PayRoute.choices)
+    payee_reference = models.CharField(max_length=30)
+    cost_centre = models.CharField(max_length=12, blank=True)
+    nominal_code = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        ordering = ["run", "route", "claim", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "claim", "kind"], name="run_line_one_per_claim_and_kind"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="run_line_amount_positive"),
+            models.CheckConstraint(condition=Q(kind__in=["expenses", "fee"]), name="run_line_kind_valid"),
+            models.CheckConstraint(condition=Q(route__in=["payroll", "accounts_payable"]), name="run_line_route_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.run_id}: {self.get_kind_display()} of claim {self.claim_id}, £{self.amount}"
 
 
 class FinanceSettings(TimeStampedModel):

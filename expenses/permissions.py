@@ -18,13 +18,22 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.permissions import has_role
-from expenses.models import Claim, Receipt
+from expenses.models import Claim, Receipt, ReimbursementRun
 from expenses.rates import claim_deadline
-from expenses.selectors import APPROVER_ROLES, approved_claims, rate_card_for_session, run_in_progress
+from expenses.selectors import (
+    APPROVER_ROLES,
+    approved_claims,
+    preview_has_changed,
+    rate_card_for_session,
+    ready_to_pay,
+    run_in_progress,
+    started_run_count,
+)
 from sessions_app.models import Booking
 
 if TYPE_CHECKING:
     from accounts.models import Organisation, User
+    from expenses.selectors import BudgetPosition
 
 ClaimStatus = Claim.Status
 FINANCE = Membership.Role.FINANCE
@@ -55,7 +64,35 @@ NOT_AN_APPROVER = "Only coordinators and finance officers of the university can 
 NOT_FINANCE = "Only finance officers can start a reimbursement run."
 RUN_IN_PROGRESS = "A run is already in progress. Please wait for it to finish."
 NOTHING_APPROVED = "There are no approved claims waiting to be paid."
+ALREADY_STARTED = (
+    "This payment run has already been started, so it was not started again and nothing is paid twice. "
+    "This page shows how it is going."
+)
+STALE_PREVIEW = (
+    "Another payment run has started since this preview was made, so it may no longer be right. Please preview again."
+)
+PREVIEW_CHANGED = (
+    "Something has changed since this preview was made (a claim, a payee reference, a cost code or a route), "
+    "so it may no longer be right. Please preview again."
+)
 NOT_RATE_SETTER = "Only finance officers and admins of the university can set its rates."
+NOT_BUDGET_SETTER = "Only finance officers and admins of the university can set its programmes’ budgets."
+NOT_PAYEE_RECORDER = "Only finance officers of the university can record payee references."
+NOT_FINANCE_SETTER = "Only finance officers and admins of the university can change its finance settings."
+NOT_CODE_SETTER = "Only finance officers and admins of the university can set its cost codes."
+ROUTES_DURING_RUN = (
+    "A payment run is in progress, so the routes cannot change now: it pays by the routes it was previewed with. "
+    "Please change them once it has finished."
+)
+
+
+def nothing_ready(held: int) -> str:
+    """Why a preview would be empty: every approved claim waits for payee set-up."""
+    claims = "The approved claim is" if held == 1 else f"All {held} approved claims are"
+    return (
+        f"{claims} waiting for payee set-up, so there is nothing to pay yet. Record the payee references "
+        "on the payee set-up page, then preview again."
+    )
 
 
 def _university_id(claim: Claim) -> int:
@@ -212,29 +249,86 @@ def can_see_receipt(receipt: Receipt, user: User) -> bool:
 # Payment runs and rates ---------------------------------------------------------------------------
 
 
-def start_run_refusal(
-    organisation: Organisation | int, user: User, *, waiting: int | None = None, in_progress: bool | None = None
+def preview_run_refusal(
+    organisation: Organisation | int,
+    user: User,
+    *,
+    waiting: int | None = None,
+    ready: int | None = None,
+    in_progress: bool | None = None,
 ) -> str | None:
-    """Why ``user`` cannot start a payment run at ``organisation``: finance officers only, one run
-    at a time, and only with approved claims ``waiting`` (looked up when not given)."""
+    """Why ``user`` cannot preview a payment run at ``organisation``: finance officers only, not
+    while a run is in progress, and only with approved claims ``waiting``, ``ready`` of them (with
+    a payee reference) to pay. The counts are looked up when not given."""
     if not has_role(user, [FINANCE], organisation):
         return NOT_FINANCE
     if in_progress is None:
         in_progress = run_in_progress(organisation)
     if in_progress:
         return RUN_IN_PROGRESS
+    organisation_id = organisation if isinstance(organisation, int) else organisation.pk
     if waiting is None:
-        organisation_id = organisation if isinstance(organisation, int) else organisation.pk
         waiting = approved_claims([organisation_id]).count()
     if waiting == 0:
         return NOTHING_APPROVED
+    if ready is None:
+        ready = ready_to_pay([organisation_id]).count()
+    if ready == 0:
+        return nothing_ready(waiting)
+    return None
+
+
+def can_preview_run(
+    organisation: Organisation | int,
+    user: User,
+    *,
+    waiting: int | None = None,
+    ready: int | None = None,
+    in_progress: bool | None = None,
+) -> bool:
+    return preview_run_refusal(organisation, user, waiting=waiting, ready=ready, in_progress=in_progress) is None
+
+
+def start_run_refusal(
+    run: ReimbursementRun,
+    user: User,
+    *,
+    in_progress: bool | None = None,
+    started: int | None = None,
+    changed: bool | None = None,
+) -> str | None:
+    """Why ``user`` cannot start ``run`` (a preview), paying exactly what it shows: finance officers
+    of its university only; a preview starts once; not while another run is in progress; not when
+    another run has started since it was made (``started``: how many runs of the university have
+    started), nor when what it would pay has ``changed`` since. Looked up when not given."""
+    if not has_role(user, [FINANCE], run.organisation_id):
+        return NOT_FINANCE
+    if run.status != ReimbursementRun.Status.PREVIEW:
+        return ALREADY_STARTED
+    if in_progress is None:
+        in_progress = run_in_progress(run.organisation_id)
+    if in_progress:
+        return RUN_IN_PROGRESS
+    if started is None:
+        started = started_run_count(run.organisation_id)
+    if started != run.runs_started_before:
+        return STALE_PREVIEW
+    if changed is None:
+        changed = preview_has_changed(run)
+    if changed:
+        return PREVIEW_CHANGED
     return None
 
 
 def can_start_run(
-    organisation: Organisation | int, user: User, *, waiting: int | None = None, in_progress: bool | None = None
+    run: ReimbursementRun,
+    user: User,
+    *,
+    in_progress: bool | None = None,
+    started: int | None = None,
+    changed: bool | None = None,
 ) -> bool:
-    return start_run_refusal(organisation, user, waiting=waiting, in_progress=in_progress) is None
+    return start_run_refusal(run, user, in_progress=in_progress, started=started, changed=changed) is None
 
 
 def set_rates_refusal(organisation: Organisation | int, user: User) -> str | None:
@@ -245,3 +339,91 @@ def set_rates_refusal(organisation: Organisation | int, user: User) -> str | Non
 
 def can_set_rates(organisation: Organisation | int, user: User) -> bool:
     return set_rates_refusal(organisation, user) is None
+
+
+# Payee references, finance settings and cost codes -------------------------------------------------
+
+
+def payee_reference_refusal(organisation: Organisation | int, user: User) -> str | None:
+    """Finance officers of the university record its payee references (never bank details)."""
+    if not has_role(user, [FINANCE], organisation):
+        return NOT_PAYEE_RECORDER
+    return None
+
+
+def can_record_payee_reference(organisation: Organisation | int, user: User) -> bool:
+    return payee_reference_refusal(organisation, user) is None
+
+
+def finance_settings_refusal(organisation: Organisation | int, user: User) -> str | None:
+    """Finance officers and admins of the university change its finance settings."""
+    if not has_role(user, [FINANCE, ADMIN], organisation):
+        return NOT_FINANCE_SETTER
+    return None
+
+
+def can_change_finance_settings(organisation: Organisation | int, user: User) -> bool:
+    return finance_settings_refusal(organisation, user) is None
+
+
+def route_change_refusal(organisation: Organisation | int, *, in_progress: bool | None = None) -> str | None:
+    """Why the routes of ``organisation`` cannot change now: a run is queued or running (it pays by
+    the routes it was previewed with). Looked up when not given."""
+    if in_progress is None:
+        in_progress = run_in_progress(organisation)
+    if in_progress:
+        return ROUTES_DURING_RUN
+    return None
+
+
+def can_change_routes(organisation: Organisation | int, *, in_progress: bool | None = None) -> bool:
+    return route_change_refusal(organisation, in_progress=in_progress) is None
+
+
+def cost_codes_refusal(organisation: Organisation | int, user: User) -> str | None:
+    """Finance officers and admins of the university set its programmes' cost codes."""
+    if not has_role(user, [FINANCE, ADMIN], organisation):
+        return NOT_CODE_SETTER
+    return None
+
+
+def can_set_cost_codes(organisation: Organisation | int, user: User) -> bool:
+    return cost_codes_refusal(organisation, user) is None
+
+
+# Budgets --------------------------------------------------------------------------------------------
+
+
+def set_budget_refusal(organisation: Organisation | int, user: User) -> str | None:
+    """Why ``user`` cannot set the budgets of ``organisation``'s programmes: finance officers and
+    org admins of the university only."""
+    if not has_role(user, [FINANCE, ADMIN], organisation):
+        return NOT_BUDGET_SETTER
+    return None
+
+
+def can_set_budget(organisation: Organisation | int, user: User) -> bool:
+    return set_budget_refusal(organisation, user) is None
+
+
+def is_over_budget(position: BudgetPosition) -> bool:
+    """Whether spent and committed are already past the budget (never, without a budget)."""
+    return position.budget is not None and position.used > position.budget
+
+
+def approval_goes_over_budget(position: BudgetPosition, amount: Decimal) -> bool:
+    """Whether approving a claim for ``amount`` takes spent and committed past the budget.
+    Reaching it exactly is within it; without a budget there is no limit."""
+    return position.budget is not None and position.after(amount) > position.budget
+
+
+def over_budget_refusal(position: BudgetPosition, amount: Decimal, *, reason: str) -> str | None:
+    """Why a claim for ``amount`` cannot be approved as it stands: approving it takes the
+    programme past its budget for the year, and no reason for going over budget was given."""
+    if not approval_goes_over_budget(position, amount) or reason.strip():
+        return None
+    return (
+        f"Approving this claim brings {position.programme} to £{position.after(amount):,.2f} "
+        f"of its £{position.budget:,.2f} budget for {position.year_label}. "
+        "Please give the reason for going over budget."
+    )

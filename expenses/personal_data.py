@@ -18,7 +18,16 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from accounts.models import User
-from expenses.models import BookingArrangement, Claim, ClaimItem, PayeeReference, Payment, PrepaidCost, Receipt
+from expenses.models import (
+    BookingArrangement,
+    Claim,
+    ClaimItem,
+    PayeeReference,
+    Payment,
+    PrepaidCost,
+    Receipt,
+    RunLine,
+)
 from expenses.services import delete_receipt_files_on_commit
 from involvement.links import absolute_url
 from involvement.models import ActivityLog
@@ -130,6 +139,8 @@ def _payments(profile: VolunteerProfile) -> list[dict[str, Any]]:
             "key": payment.key,
             "kind": payment.get_kind_display(),
             "amount": _money(payment.amount),
+            "route": payment.get_route_display(),
+            "payee_reference": payment.payee_reference,
             "paid_on": iso(payment.paid_on),
             "claim": payment.claim.reference,
         }
@@ -207,7 +218,8 @@ def erase(profile: VolunteerProfile, actor: User) -> None:
     storage once the erasure commits. The paid and rejected claims and their payments stay, as a
     financial record, without a word anyone typed about them: item notes and postcodes, and the
     decision notes, are wiped. Their payee references go (each university's finance system keeps
-    its own record). What the university arranged loses its notes, and what it paid
+    its own record), and so does the payee reference copied onto their payments and run lines.
+    What the university arranged loses its notes, and what it paid
     for is described neutrally. Runs inside the erasure's transaction."""
     claims = Claim.objects.filter(volunteer=profile)
     receipts = Receipt.objects.filter(claim__volunteer=profile)
@@ -220,6 +232,9 @@ def erase(profile: VolunteerProfile, actor: User) -> None:
     claims.update(decision_note="")
     BookingArrangement.objects.filter(booking__volunteer=profile).update(notes="")
     PayeeReference.objects.filter(volunteer=profile).delete()
+    # The payments and run lines keep the money, not who the finance system knows them as.
+    Payment.objects.filter(claim__volunteer=profile).update(payee_reference="")
+    RunLine.objects.filter(claim__volunteer=profile).update(payee_reference="")
     PrepaidCost.objects.filter(booking__volunteer=profile).update(description=NEUTRAL_PREPAID)
 
 
@@ -262,12 +277,18 @@ PROVIDER = Provider(
         BookingArrangement: lambda profile: BookingArrangement.objects.filter(booking__volunteer=profile),
         PrepaidCost: lambda profile: PrepaidCost.objects.filter(booking__volunteer=profile),
         PayeeReference: lambda profile: PayeeReference.objects.filter(volunteer=profile),
+        RunLine: lambda profile: RunLine.objects.filter(claim__volunteer=profile),
     },
     erase=erase,
     refuse=refuse,
     code_fields=frozenset(
         {
             "expenses.Payment.key",
+            # A programme's codes in the university's finance system, copied onto what pays it.
+            "expenses.Payment.cost_centre",
+            "expenses.Payment.nominal_code",
+            "expenses.RunLine.cost_centre",
+            "expenses.RunLine.nominal_code",
             "expenses.Receipt.content_type",
             "expenses.Receipt.file",
         }

@@ -1,14 +1,31 @@
 """Receipt files: PDF, JPEG or PNG recognised by their content (never their name), at most 10 MB
-and 40 megapixels; images are re-encoded with Pillow so their metadata (location, camera) is gone."""
+and 40 megapixels; images are re-encoded with Pillow so their metadata (location, camera) is gone;
+PDFs are parsed with pypdf and refused when they carry anything active.
+
+PDFs: refuse, rather than re-render. A receipt needs to be read by a person, and nothing in a
+receipt needs script, actions that start programs, attached files, embedded media or XFA forms,
+so a PDF carrying any of them is refused with a message saying so (pypdf, a maintained pure-Python
+parser, walks every object reachable from the document's root, including those packed in object
+streams, and sees names however they are escaped). Re-rendering to a flat PDF would also remove
+them, but it needs a renderer (Ghostscript or Poppler) run on hostile input, turns text into
+pictures, and changes the very document finance keeps as evidence. A file that is both HTML and
+PDF (a polyglot) is refused too: receipts are only ever served as downloads with ``nosniff``, but a
+browser given the file another way must not find a page in it. A PDF that pypdf cannot read, or
+that is password-protected, cannot be checked, so it is refused with a way forward.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PdfReadWarning
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -18,6 +35,25 @@ SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "image/png",
 }
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+# What a PDF receipt may not carry: each PDF name (as a key or a value anywhere in the document)
+# and what to call it in the message.
+ACTIVE_PDF_NAMES = {
+    "/JavaScript": "script",
+    "/JS": "script",
+    "/Launch": "an action that starts a program",
+    "/EmbeddedFile": "files attached inside it",
+    "/EmbeddedFiles": "files attached inside it",
+    "/GoToE": "files attached inside it",
+    "/RichMedia": "embedded media",
+    "/XFA": "an interactive (XFA) form",
+    "/SubmitForm": "a form that sends data",
+    "/ImportData": "a form that reads data",
+}
+# HTML where a browser would find a page: tags whose first letter no PDF hex string can start with.
+HTML_TAGS = re.compile(rb"<\s*(?:!doctype|html|head|body|script|iframe|object|embed|svg|meta|link|style)[\s/>]", re.I)
+# Walking more objects than a 10 MB receipt plausibly holds means something is wrong with it.
+MAX_PDF_OBJECTS = 200_000
+DAMAGED_PDF = "This PDF looks incomplete or damaged. Please save it again and send it."
 
 
 class ReceiptError(ValueError):
@@ -49,9 +85,59 @@ def check_receipt(upload: UploadedFile) -> CheckedReceipt:
         raise ReceiptError("Please send a PDF, a JPEG or a PNG. This file is none of those, whatever its name says.")
     if content_type == "application/pdf":
         if b"%%EOF" not in data[-2048:]:
-            raise ReceiptError("This PDF looks incomplete or damaged. Please save it again and send it.")
+            raise ReceiptError(DAMAGED_PDF)
+        _check_pdf(data)
         return CheckedReceipt(data, content_type, "pdf")
     return CheckedReceipt(_reencode(data, content_type), content_type, EXTENSIONS[content_type])
+
+
+def _check_pdf(data: bytes) -> None:
+    """Refuse a PDF that is also a web page, cannot be read, is locked, or carries anything active."""
+    if HTML_TAGS.search(data):
+        raise ReceiptError("This file is partly a web page, so it cannot be accepted as a PDF receipt.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PdfReadWarning)
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                raise ReceiptError("This PDF is password-protected. Please send a copy without a password.")
+            found = _active_content(reader)
+    except ReceiptError:
+        raise
+    except Exception as error:  # pypdf raises many kinds on hostile input: any of them means "unreadable"
+        raise ReceiptError(DAMAGED_PDF) from error
+    if found:
+        raise ReceiptError(
+            f"This PDF contains {found}, which a receipt does not need. "
+            "Please print it to a new PDF, or send a photo or scan of the receipt."
+        )
+
+
+def _active_content(reader: PdfReader) -> str | None:
+    """What active content the document holds (``ACTIVE_PDF_NAMES``), walking every object
+    reachable from its trailer once; None when there is none."""
+    seen: set[tuple[int, int]] = set()
+    pending: list[object] = [reader.trailer]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            if len(seen) > MAX_PDF_OBJECTS:
+                raise ValueError("too many objects")
+            item = item.get_object()
+        if isinstance(item, NameObject):
+            if item in ACTIVE_PDF_NAMES:
+                return ACTIVE_PDF_NAMES[item]
+        elif isinstance(item, DictionaryObject):  # streams too: their dictionary, not their data
+            for key, value in dict.items(item):
+                if key in ACTIVE_PDF_NAMES:
+                    return ACTIVE_PDF_NAMES[key]
+                pending.append(value)
+        elif isinstance(item, ArrayObject):
+            pending.extend(list.__iter__(item))
+    return None
 
 
 def _reencode(data: bytes, content_type: str) -> bytes:

@@ -13,8 +13,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, TruncDate
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
@@ -23,14 +41,23 @@ from expenses.models import (
     BookingArrangement,
     Claim,
     ClaimItem,
+    FinanceSettings,
+    PayeeReference,
     Payment,
+    PayRoute,
     PrepaidCost,
+    ProgrammeBudget,
     RateCard,
     Receipt,
     ReimbursementRun,
+    RunLine,
 )
 from expenses.rates import claim_deadline, to_pounds
-from sessions_app.models import Booking, TeachingSession
+from involvement.functions import DaysBetween
+from involvement.models import Notification
+from involvement.periods import academic_year, academic_year_label, academic_year_start
+from sessions_app.clock import LONDON
+from sessions_app.models import Booking, Programme, TeachingSession
 from volunteers.models import VolunteerProfile
 
 ClaimStatus = Claim.Status
@@ -41,6 +68,10 @@ UNIVERSITY_OF_CLAIM = "booking__session__module__programme__university_id"
 # Claims someone is waiting on: for a decision, or for the payment run.
 WAITING = {ClaimStatus.SUBMITTED, ClaimStatus.APPROVED}
 CLAIM_PAGE_JOINS = ("booking__session__module__programme__university", "volunteer__user", "opened_by", "decided_by")
+PROGRAMME_OF_CLAIM = "booking__session__module__programme"
+# Runs that have started (or finished): a preview is not one.
+STARTED = [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.COMPLETED]
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
 
 
 # The rate card in force ---------------------------------------------------------------------------
@@ -246,13 +277,14 @@ def approval_cutoffs(university_ids: list[int], now: datetime.datetime) -> dict[
 
 
 def queue_rows(claims: QuerySet[Claim]) -> QuerySet[Claim]:
-    """Each claim with its volunteer and session, its university's id, and its expenses and total
-    (expenses and the fee taken) summed by the database: one query for the whole page."""
+    """Each claim with its volunteer and session (with its module and programme, whose budget pays
+    for it), its university's id, and its expenses and total (expenses and the fee taken) summed
+    by the database: one query for the whole page."""
     expenses = Coalesce(
         Sum("items__amount"), Value(Decimal("0.00")), output_field=DecimalField(max_digits=12, decimal_places=2)
     )
     return (
-        claims.select_related("volunteer__user", "booking__session")
+        claims.select_related("volunteer__user", "booking__session__module__programme")
         .annotate(university_pk=F(UNIVERSITY_OF_CLAIM), expenses_total=expenses)
         .annotate(total=F("expenses_total") + F("fee_requested"))
     )
@@ -265,26 +297,224 @@ def overdue(claims: QuerySet[Claim], cutoffs: dict[int, datetime.datetime]) -> Q
     return claims.filter(Q(status=ClaimStatus.SUBMITTED) & functools.reduce(operator.or_, late, Q(pk__in=[])))
 
 
-def days_waiting(claim: Claim, today: datetime.date) -> int | None:
-    """Days since submission while the claim waits for a decision or for payment (else None)."""
-    if claim.status not in WAITING or claim.submitted_at is None:
-        return None
-    return (today - timezone.localdate(claim.submitted_at)).days
-
-
-def with_waiting(claims: Iterable[Claim], cutoffs: dict[int, datetime.datetime], now: datetime.datetime) -> list[Claim]:
-    """The queue's rows (from ``queue_rows``), each told its ``days_waiting`` and whether it
-    ``is_overdue``, for the template."""
+def with_waiting(claims: Iterable[Claim], cutoffs: dict[int, datetime.datetime]) -> list[Claim]:
+    """The queue's rows (from ``queue_rows``), each told whether it ``is_overdue`` for a decision,
+    for the template. (How long each has waited is ``with_days_to_payment``.)"""
     rows = list(claims)
-    today = timezone.localdate(now)
     for claim in rows:
         cutoff = cutoffs[claim.university_pk]  # type: ignore[attr-defined]  # annotated by queue_rows
         submitted_at = claim.submitted_at
-        claim.days_waiting = days_waiting(claim, today)  # type: ignore[attr-defined]  # for the template
         claim.is_overdue = (  # type: ignore[attr-defined]  # for the template
             claim.status == ClaimStatus.SUBMITTED and submitted_at is not None and submitted_at < cutoff
         )
     return rows
+
+
+# Days to payment ----------------------------------------------------------------------------------
+
+# Claims whose days to payment are counted: sent and waiting for a decision or for the payment run,
+# or paid. A draft has not been sent; a returned claim is with the volunteer (sending it again
+# starts the count again, from that day); a rejected claim will not be paid.
+COUNTED_TO_PAYMENT = (ClaimStatus.SUBMITTED, ClaimStatus.APPROVED, ClaimStatus.PAID)
+QUEUE_SORTS_BY_DAYS = (F("days_to_payment").desc(nulls_last=True), F("submitted_at").asc(nulls_last=True), "pk")
+
+
+def days_to_payment(today: datetime.date) -> Case:
+    """A claim's days to payment, as a database expression: UK calendar days (Europe/London dates,
+    so the clock changes neither add nor lose a day) from the day it was sent to the day it was
+    paid, or to ``today`` while it waits; None for a claim not counted (``COUNTED_TO_PAYMENT``)."""
+    sent = TruncDate("submitted_at", tzinfo=LONDON)
+    paid_or_today = Coalesce(TruncDate("paid_at", tzinfo=LONDON), Value(today, output_field=DateField()))
+    return Case(
+        When(status__in=COUNTED_TO_PAYMENT, submitted_at__isnull=False, then=DaysBetween(paid_or_today, sent)),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+def with_days_to_payment(claims: QuerySet[Claim], today: datetime.date) -> QuerySet[Claim]:
+    """Each claim with its ``days_to_payment`` (``days_to_payment``, by ``today``), its
+    university's ``payment_target_days`` (its FinanceSettings, or the default) and whether it is
+    ``past_payment_target`` (more days than the target), all in the claims' own query, so a
+    list can sort and filter by them."""
+    default = FinanceSettings._meta.get_field("payment_target_days").get_default()
+    target = FinanceSettings.objects.filter(organisation_id=OuterRef(UNIVERSITY_OF_CLAIM)).values(
+        "payment_target_days"
+    )[:1]
+    return claims.annotate(
+        days_to_payment=days_to_payment(today),
+        payment_target_days=Coalesce(Subquery(target), Value(default), output_field=IntegerField()),
+    ).annotate(
+        past_payment_target=Case(
+            When(days_to_payment__gt=F("payment_target_days"), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+# Budgets ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetPosition:
+    """A programme's involvement budget for one academic year (from 1 September
+    ``academic_year``): the ``budget`` (None: no budget set, so no limit), what was ``spent`` (paid)
+    and what is ``committed`` (approved, not yet paid), for claims about sessions starting that
+    year, UK time."""
+
+    programme_id: int
+    programme: str
+    academic_year: int
+    budget: Decimal | None
+    spent: Decimal
+    committed: Decimal
+
+    @property
+    def year_label(self) -> str:
+        return academic_year_label(self.academic_year)
+
+    @property
+    def used(self) -> Decimal:
+        """Spent and committed together."""
+        return self.spent + self.committed
+
+    @property
+    def remaining(self) -> Decimal | None:
+        """What is left of the budget (negative once over it); None without a budget."""
+        return None if self.budget is None else self.budget - self.used
+
+    @property
+    def over_by(self) -> Decimal:
+        """How far spent and committed are past the budget (£0.00 within it, or without one)."""
+        return max(-(self.remaining or Decimal("0.00")), Decimal("0.00"))
+
+    def after(self, amount: Decimal) -> Decimal:
+        """Spent and committed once ``amount`` more is committed (a claim approved)."""
+        return self.used + amount
+
+
+def budget_key(session: TeachingSession) -> tuple[int, int]:
+    """The (programme id, academic year) whose budget pays for claims about ``session``: its
+    programme, in the academic year of its start (a UK date). ``session.module`` is read."""
+    return session.module.programme_id, academic_year_start(timezone.localdate(session.starts_at, LONDON))
+
+
+def _programme_total(rows: QuerySet[Any], programme_path: str, amount: str) -> Coalesce:
+    """The sum of ``amount`` over ``rows`` (narrowed to the outer programme by ``programme_path``),
+    as a subquery: £0.00 when there are none."""
+    total = rows.order_by().values(programme_path).annotate(total=Sum(amount)).values("total")
+    return Coalesce(Subquery(total, output_field=MONEY), Value(Decimal("0.00")), output_field=MONEY)
+
+
+def with_budget_position(programmes: QuerySet[Programme], year: int) -> QuerySet[Programme]:
+    """Each programme with its ``budget`` for the academic year from 1 September ``year`` (None:
+    none set), ``budget_spent`` (the payments of claims about its sessions starting in that year,
+    UK time), ``budget_committed`` (approved claims about those sessions, not yet paid: their
+    expenses and the fee taken) and ``budget_remaining`` (None without a budget), all summed by
+    the database in the programmes' own query. Read them through ``budget_position``, which
+    gives exact pounds and pence (SQLite sums decimals as floats)."""
+    period = academic_year(year)
+
+    def sessions_of_programme(session: str) -> dict[str, Any]:
+        return {
+            f"{session}__module__programme": OuterRef("pk"),
+            f"{session}__starts_at__gte": period.starts_at,
+            f"{session}__starts_at__lt": period.ends_before,
+        }
+
+    budget = ProgrammeBudget.objects.filter(programme=OuterRef("pk"), academic_year=year).values("amount")[:1]
+    approved = ClaimStatus.APPROVED
+    spent = _programme_total(
+        Payment.objects.filter(**sessions_of_programme("claim__booking__session")),
+        f"claim__{PROGRAMME_OF_CLAIM}",
+        "amount",
+    )
+    fees = _programme_total(
+        Claim.objects.filter(status=approved, **sessions_of_programme("booking__session")),
+        PROGRAMME_OF_CLAIM,
+        "fee_requested",
+    )
+    expenses = _programme_total(
+        ClaimItem.objects.filter(claim__status=approved, **sessions_of_programme("claim__booking__session")),
+        f"claim__{PROGRAMME_OF_CLAIM}",
+        "amount",
+    )
+    return programmes.annotate(
+        budget=Subquery(budget, output_field=MONEY),
+        budget_spent=spent,
+        budget_committed=ExpressionWrapper(fees + expenses, output_field=MONEY),
+    ).annotate(
+        budget_remaining=ExpressionWrapper(F("budget") - F("budget_spent") - F("budget_committed"), output_field=MONEY)
+    )
+
+
+def budget_position(programme: Programme, year: int) -> BudgetPosition:
+    """The position of a programme from ``with_budget_position(..., year)``."""
+    annotated: Any = programme  # the annotations of with_budget_position
+    return BudgetPosition(
+        programme_id=programme.pk,
+        programme=programme.name,
+        academic_year=year,
+        budget=None if annotated.budget is None else to_pounds(annotated.budget),
+        spent=to_pounds(annotated.budget_spent),
+        committed=to_pounds(annotated.budget_committed),
+    )
+
+
+def budget_positions(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], BudgetPosition]:
+    """The position of each (programme id, academic year) in ``keys``: one query for each
+    academic year among them (a page of claims usually has one, at most two)."""
+    by_year: dict[int, set[int]] = {}
+    for programme_id, year in keys:
+        by_year.setdefault(year, set()).add(programme_id)
+    positions = {}
+    for year, programme_ids in sorted(by_year.items()):
+        for programme in with_budget_position(Programme.objects.filter(pk__in=programme_ids), year):
+            positions[(programme.pk, year)] = budget_position(programme, year)
+    return positions
+
+
+def claim_budget_position(claim: Claim) -> BudgetPosition:
+    """The position of the budget that pays for ``claim`` (``budget_key``): one query."""
+    key = budget_key(claim.booking.session)
+    return budget_positions([key])[key]
+
+
+def budget_positions_of_claims(claims: QuerySet[Claim]) -> dict[int, BudgetPosition]:
+    """For each of ``claims`` (by claim id), the position of the budget that pays for it. Two
+    queries for claims about sessions of one academic year (one more for each further year).
+    A claim to be paid whose programme is past its budget has ``position.over_by > 0``
+    (``permissions.is_over_budget``)."""
+    rows = list(claims.order_by().values_list("pk", f"{PROGRAMME_OF_CLAIM}_id", "booking__session__starts_at"))
+    keys = {
+        pk: (programme_id, academic_year_start(timezone.localdate(starts_at, LONDON)))
+        for pk, programme_id, starts_at in rows
+    }
+    positions = budget_positions(keys.values())
+    return {pk: positions[key] for pk, key in keys.items()}
+
+
+def university_programmes(university_ids: list[int]) -> QuerySet[Programme]:
+    """The programmes of these universities, with their university."""
+    return Programme.objects.filter(university_id__in=university_ids).select_related("university")
+
+
+def budget_programmes(university_ids: list[int], year: int) -> QuerySet[Programme]:
+    """The programmes of these universities running in the academic year from 1 September
+    ``year`` (named for it, with a session starting in it, or with a budget for it), each with its
+    university and budget position (``with_budget_position``), by university and name."""
+    period = academic_year(year)
+    sessions = TeachingSession.objects.filter(
+        module__programme=OuterRef("pk"), starts_at__gte=period.starts_at, starts_at__lt=period.ends_before
+    )
+    budgets = ProgrammeBudget.objects.filter(programme=OuterRef("pk"), academic_year=year)
+    programmes = (
+        university_programmes(university_ids)
+        .filter(Q(academic_year=academic_year_label(year)) | Exists(sessions) | Exists(budgets))
+        .order_by("university__name", "name", "pk")
+    )
+    return with_budget_position(programmes, year)
 
 
 # Finance ------------------------------------------------------------------------------------------
@@ -311,44 +541,94 @@ def latest_rate_card(organisation: Organisation) -> RateCard | None:
 
 @dataclass(frozen=True)
 class Waiting:
-    """A university's approved claims waiting for a run, and what they come to."""
+    """A university's approved claims waiting for a run, and what they come to: ``ready`` of them
+    (``ready_total``) have a payee reference and go into the next run; the others wait for
+    payee set-up."""
 
     university: Organisation
     claims: int
     total: Decimal
+    ready: int = 0
+    ready_total: Decimal = Decimal("0.00")
+
+    @property
+    def held(self) -> int:
+        return self.claims - self.ready
 
 
 def approved_claims(university_ids: list[int]) -> QuerySet[Claim]:
-    """Approved claims of these universities: what the next payment run pays."""
+    """Approved claims of these universities: what the next payment runs pay."""
     return Claim.objects.for_university(university_ids).filter(status=ClaimStatus.APPROVED)
 
 
+def payee_reference_of_claim() -> QuerySet[PayeeReference]:
+    """The payee reference of an (outer) claim's volunteer at the claim's university."""
+    return PayeeReference.objects.filter(
+        organisation_id=OuterRef(UNIVERSITY_OF_CLAIM), volunteer_id=OuterRef("volunteer_id")
+    )
+
+
+def ready_to_pay(university_ids: list[int]) -> QuerySet[Claim]:
+    """Approved claims whose volunteer has a payee reference at the university: what a preview takes."""
+    return approved_claims(university_ids).filter(Exists(payee_reference_of_claim()))
+
+
 def waiting_by_university(universities: list[Organisation]) -> list[Waiting]:
-    """Approved claims and their total (expenses and fees) per university, in two queries."""
+    """Approved claims and their total (expenses and fees) per university, all and those ready to
+    pay (with a payee reference), in two queries."""
     approved = approved_claims([university.pk for university in universities])
+    has_payee = Q(payee=True)
     claims = {
         row["university"]: row
-        for row in approved.values(university=F(UNIVERSITY_OF_CLAIM)).annotate(
-            count=Count("pk"), fees=Sum("fee_requested")
+        for row in approved.annotate(payee=Exists(payee_reference_of_claim()))
+        .values(university=F(UNIVERSITY_OF_CLAIM))
+        .annotate(
+            count=Count("pk"),
+            fees=Sum("fee_requested"),
+            ready=Count("pk", filter=has_payee),
+            ready_fees=Sum("fee_requested", filter=has_payee),
         )
     }
     expenses = {
-        row["university"]: row["total"]
+        row["university"]: row
         for row in ClaimItem.objects.filter(claim__in=approved)
+        .annotate(
+            payee=Exists(
+                PayeeReference.objects.filter(
+                    organisation_id=OuterRef(f"claim__{UNIVERSITY_OF_CLAIM}"),
+                    volunteer_id=OuterRef("claim__volunteer_id"),
+                )
+            )
+        )
         .values(university=F(f"claim__{UNIVERSITY_OF_CLAIM}"))
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount"), ready=Sum("amount", filter=Q(payee=True)))
     }
     waiting = []
+    zero = Decimal("0.00")
     for university in universities:
         row = claims.get(university.pk, {})
-        total = (row.get("fees") or Decimal("0.00")) + (expenses.get(university.pk) or Decimal("0.00"))
-        waiting.append(Waiting(university, row.get("count", 0), total))
+        spent = expenses.get(university.pk, {})
+        total = to_pounds((row.get("fees") or zero) + (spent.get("total") or zero))
+        ready_total = to_pounds((row.get("ready_fees") or zero) + (spent.get("ready") or zero))
+        waiting.append(Waiting(university, row.get("count", 0), total, row.get("ready", 0), ready_total))
     return waiting
 
 
 def runs_of(university_ids: list[int]) -> QuerySet[ReimbursementRun]:
-    """The payment runs of these universities, with who started them."""
-    return ReimbursementRun.objects.filter(organisation__in=university_ids).select_related("organisation", "started_by")
+    """The payment runs (and previews) of these universities, with who previewed and started them."""
+    return ReimbursementRun.objects.filter(organisation__in=university_ids).select_related(
+        "organisation", "started_by", "previewed_by"
+    )
+
+
+def started_runs_of(university_ids: list[int]) -> QuerySet[ReimbursementRun]:
+    """The runs of these universities that have started, without the previews."""
+    return runs_of(university_ids).filter(status__in=STARTED)
+
+
+def started_run_count(organisation: Organisation | int) -> int:
+    """How many runs of ``organisation`` have started: a preview made when there were fewer is stale."""
+    return ReimbursementRun.objects.filter(organisation=organisation, status__in=STARTED).count()
 
 
 def run_in_progress(organisation: Organisation | int) -> bool:
@@ -367,6 +647,326 @@ def runs_in_progress(university_ids: list[int]) -> set[int]:
     )
 
 
-def run_payments(run: ReimbursementRun) -> QuerySet[Payment]:
-    """The run's payments by key, with the volunteer and the claim's session (for the export)."""
-    return run.payments.select_related("volunteer", "claim__booking__session").order_by("key")
+# What a run pays -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One payment a run would make: a claim's expenses or its fee, by its route, with the payee
+    reference and the cost codes of the claim's programme."""
+
+    claim_id: int
+    kind: str
+    amount: Decimal
+    route: str
+    payee_reference: str
+    cost_centre: str
+    nominal_code: str
+
+
+def payable_lines(organisation: Organisation | int, *, of_run: ReimbursementRun | None = None) -> list[Line]:
+    """The lines a run of ``organisation`` would pay now, by claim and kind: for every approved
+    claim with a payee reference (of those in ``of_run``'s lines, when given), its expenses and
+    its fee, each more than £0.00, by the route the university's finance settings give them. Two
+    queries, however many claims."""
+    organisation_id = organisation if isinstance(organisation, int) else organisation.pk
+    settings = FinanceSettings.for_university(organisation_id)
+    claims = ready_to_pay([organisation_id])
+    if of_run is not None:
+        claims = claims.filter(pk__in=RunLine.objects.filter(run=of_run).values("claim_id"))
+    rows = (
+        claims.annotate(
+            payee=Subquery(payee_reference_of_claim().values("reference")[:1]),
+            expenses_total=Coalesce(
+                Subquery(
+                    ClaimItem.objects.filter(claim=OuterRef("pk"))
+                    .values("claim")
+                    .annotate(total=Sum("amount"))
+                    .values("total")
+                ),
+                Value(Decimal("0.00")),
+                output_field=MONEY,
+            ),
+        )
+        .values_list(
+            "pk",
+            "fee_requested",
+            "expenses_total",
+            "payee",
+            f"{PROGRAMME_OF_CLAIM}__cost_centre",
+            f"{PROGRAMME_OF_CLAIM}__nominal_code",
+        )
+        .order_by("pk")
+    )
+    lines = []
+    for claim_id, fee, expenses, payee, cost_centre, nominal_code in rows:
+        for kind, amount, route in (
+            (Payment.Kind.EXPENSES, to_pounds(expenses), settings.expenses_route),
+            (Payment.Kind.FEE, fee, settings.fee_route),
+        ):
+            if amount > 0:
+                lines.append(Line(claim_id, kind, amount, route, payee, cost_centre, nominal_code))
+    return lines
+
+
+def lines_of(run: ReimbursementRun) -> list[Line]:
+    """The lines ``run`` holds (what it was previewed to pay), by claim and kind."""
+    return [
+        Line(claim_id, kind, amount, route, payee, cost_centre, nominal_code)
+        for claim_id, kind, amount, route, payee, cost_centre, nominal_code in RunLine.objects.filter(run=run)
+        .order_by("claim_id", "kind")
+        .values_list("claim_id", "kind", "amount", "route", "payee_reference", "cost_centre", "nominal_code")
+    ]
+
+
+def preview_has_changed(run: ReimbursementRun) -> bool:
+    """Whether what ``run`` was previewed to pay is no longer what it would pay now: a claim of
+    it no longer approved, or a payee reference, a cost code or a route changed since."""
+    return set(lines_of(run)) != set(payable_lines(run.organisation_id, of_run=run))
+
+
+@dataclass(frozen=True)
+class RouteTotal:
+    """What a run pays (or paid) by one route: how many payments and how much."""
+
+    route: str
+    label: str
+    count: int
+    total: Decimal
+
+
+def _route_totals(rows: Iterable[dict[str, Any]]) -> list[RouteTotal]:
+    return [
+        RouteTotal(row["route"], str(PayRoute(row["route"]).label), row["count"], to_pounds(row["total"]))
+        for row in rows
+    ]
+
+
+def run_line_totals(run: ReimbursementRun) -> list[RouteTotal]:
+    """A preview's lines by route, counted and summed by the database (payroll first)."""
+    return _route_totals(
+        RunLine.objects.filter(run=run)
+        .values("route")
+        .annotate(count=Count("pk"), total=Sum("amount"))
+        .order_by("-route")
+    )
+
+
+def run_payment_totals(run: ReimbursementRun) -> list[RouteTotal]:
+    """A run's payments by route, counted and summed by the database (payroll first): the same
+    rows, and so the same totals, as its exports."""
+    return _route_totals(
+        Payment.objects.filter(run=run)
+        .values("route")
+        .annotate(count=Count("pk"), total=Sum("amount"))
+        .order_by("-route")
+    )
+
+
+def run_lines(run: ReimbursementRun) -> QuerySet[RunLine]:
+    """A preview's lines by route, then claim: with the claim, its session and programme, and the
+    volunteer, for the page."""
+    return (
+        RunLine.objects.filter(run=run)
+        .select_related("claim__volunteer__user", "claim__booking__session")
+        .order_by("-route", "claim_id", "kind")
+    )
+
+
+def run_payments(run: ReimbursementRun, route: str | None = None) -> QuerySet[Payment]:
+    """The run's payments (by one route, when given), by route then key, with the volunteer and
+    the claim's session (for the page and the exports)."""
+    payments = run.payments.select_related("volunteer__user", "claim__booking__session")
+    if route is not None:
+        payments = payments.filter(route=route)
+    return payments.order_by("-route", "key")
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """Claims of a university a run does not pay, and why: the first few, and how many in all."""
+
+    claims: list[Claim]
+    count: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.claims)
+
+
+HELD_BACK_SHOWN = 50
+
+
+def _held_back(claims: QuerySet[Claim]) -> HeldBack:
+    shown = list(
+        queue_rows(claims.select_related("volunteer__user", "booking__session")).order_by("submitted_at", "pk")[
+            :HELD_BACK_SHOWN
+        ]
+    )
+    count = len(shown) if len(shown) < HELD_BACK_SHOWN else claims.count()
+    return HeldBack(shown, count)
+
+
+def held_back(run: ReimbursementRun) -> dict[str, HeldBack]:
+    """What ``run`` (a preview) leaves for later, oldest first: approved claims waiting for payee
+    set-up; approved claims ready now but not in it (approved, or set up, since it was made: the
+    next run pays them); and, for information, claims returned to the volunteer for changes."""
+    university = [run.organisation_id]
+    in_run = RunLine.objects.filter(run=run).values("claim_id")
+    approved = approved_claims(university).exclude(pk__in=in_run)
+    has_payee = Exists(payee_reference_of_claim())
+    return {
+        "no_payee": _held_back(approved.filter(~has_payee)),
+        "since": _held_back(approved.filter(has_payee)),
+        "returned": _held_back(Claim.objects.for_university(university).filter(status=ClaimStatus.RETURNED)),
+        "over_budget": _held_back(waiting_over_budget(run.organisation_id)),
+    }
+
+
+def waiting_over_budget(university_id: int) -> QuerySet[Claim]:
+    """Claims sent at the university and waiting for a decision whose approval would take their
+    programme past its budget for the year (``permissions.approval_goes_over_budget``: more than
+    what ``remaining`` leaves), so an approver must give a reason before a run can pay them. The
+    budgets are read in two queries; the claims are filtered by the database."""
+    waiting = Claim.objects.for_university([university_id]).filter(status=ClaimStatus.SUBMITTED)
+    positions = {
+        (position.programme_id, position.academic_year): position
+        for position in budget_positions_of_claims(waiting).values()
+        if position.remaining is not None
+    }
+    if not positions:
+        return waiting.none()
+    past = Q()
+    for (programme_id, year), position in positions.items():
+        period = academic_year(year)
+        past |= Q(
+            **{f"{PROGRAMME_OF_CLAIM}_id": programme_id},
+            booking__session__starts_at__gte=period.starts_at,
+            booking__session__starts_at__lt=period.ends_before,
+            total__gt=position.remaining,
+        )
+    return queue_rows(waiting).filter(past)
+
+
+# Payee set-up --------------------------------------------------------------------------------------
+
+
+def payee_form_key(organisation: Organisation | int, volunteer: VolunteerProfile | int) -> str:
+    """The outbox key of the one email asking a volunteer for a university's payee form."""
+    organisation_id = organisation if isinstance(organisation, int) else organisation.pk
+    volunteer_id = volunteer if isinstance(volunteer, int) else volunteer.pk
+    return f"payee-form:{organisation_id}:{volunteer_id}"
+
+
+def awaiting_payee_setup(organisation: Organisation) -> QuerySet[VolunteerProfile]:
+    """Volunteers with a claim sent or approved at ``organisation`` and no payee reference there,
+    oldest claim first: each with ``oldest_claim`` (when it was sent), ``claims_waiting`` and
+    ``claims_approved``."""
+    waiting = Q(
+        claims__status__in=list(WAITING),
+        **{f"claims__{UNIVERSITY_OF_CLAIM}": organisation.pk},
+    )
+    return (
+        VolunteerProfile.objects.filter(
+            pk__in=Claim.objects.for_university([organisation.pk]).filter(status__in=WAITING).values("volunteer_id")
+        )
+        .exclude(payee_references__organisation=organisation)
+        .annotate(
+            oldest_claim=Min("claims__submitted_at", filter=waiting),
+            claims_waiting=Count("claims", filter=waiting, distinct=True),
+            claims_approved=Count("claims", filter=waiting & Q(claims__status=ClaimStatus.APPROVED), distinct=True),
+        )
+        .select_related("user")
+        .order_by("oldest_claim", "pk")
+    )
+
+
+def payee_forms_asked(
+    organisation: Organisation, volunteers: Iterable[VolunteerProfile]
+) -> dict[int, datetime.datetime]:
+    """When each of these volunteers was emailed for ``organisation``'s payee form (by volunteer id),
+    in one query."""
+    keys = {payee_form_key(organisation, volunteer): volunteer.pk for volunteer in volunteers}
+    return {
+        keys[key]: created_at
+        for key, created_at in Notification.objects.filter(unique_key__in=list(keys)).values_list(
+            "unique_key", "created_at"
+        )
+    }
+
+
+def payee_references_of(organisation: Organisation) -> QuerySet[PayeeReference]:
+    """The references recorded at ``organisation``, by volunteer name, with who recorded them."""
+    return (
+        PayeeReference.objects.filter(organisation=organisation)
+        .select_related("volunteer__user", "recorded_by")
+        .order_by("volunteer__user__name", "pk")
+    )
+
+
+def payee_volunteers(organisation: Organisation) -> QuerySet[VolunteerProfile]:
+    """The volunteers whose payee reference ``organisation``'s finance officers may record: those
+    with a claim there, or a reference already (never anyone erased). Another university's
+    volunteer is not in it, so a guessed id gives 404."""
+    claimed = Claim.objects.for_university([organisation.pk]).values("volunteer_id")
+    referenced = PayeeReference.objects.filter(organisation=organisation).values("volunteer_id")
+    return VolunteerProfile.objects.filter(
+        Q(pk__in=claimed) | Q(pk__in=referenced), erased_at__isnull=True
+    ).select_related("user")
+
+
+def payee_reference_of(organisation: Organisation | int, volunteer: VolunteerProfile | int) -> PayeeReference | None:
+    return PayeeReference.objects.filter(organisation=organisation, volunteer=volunteer).first()
+
+
+def waiting_claims_of(organisation: Organisation, volunteer: VolunteerProfile) -> QuerySet[Claim]:
+    """The volunteer's claims sent or approved at ``organisation``, oldest first, with their totals."""
+    return queue_rows(
+        Claim.objects.for_university([organisation.pk]).filter(volunteer=volunteer, status__in=WAITING)
+    ).order_by("submitted_at", "pk")
+
+
+# Finance settings and cost codes -------------------------------------------------------------------
+
+
+def finance_settings_of(organisation: Organisation | int) -> FinanceSettings:
+    """The university's finance settings (unsaved defaults when it has none yet)."""
+    return FinanceSettings.for_university(organisation)
+
+
+def programmes_of(organisation: Organisation) -> QuerySet[Programme]:
+    """The university's programmes, newest academic year first, then by name."""
+    return Programme.objects.filter(university=organisation).order_by("-academic_year", "name", "pk")
+
+
+def finance_settings_of_many(university_ids: list[int]) -> dict[int, FinanceSettings]:
+    """Each university's finance settings (unsaved defaults for those without), in one query."""
+    found = {row.organisation_id: row for row in FinanceSettings.objects.filter(organisation__in=university_ids)}
+    return {pk: found.get(pk) or FinanceSettings(organisation_id=pk) for pk in university_ids}
+
+
+def payee_setup_counts(university_ids: list[int]) -> dict[int, int]:
+    """How many volunteers wait for payee set-up at each university (a claim sent or approved
+    there, no payee reference there), in one query."""
+    has_reference = PayeeReference.objects.filter(
+        organisation_id=OuterRef(UNIVERSITY_OF_CLAIM), volunteer_id=OuterRef("volunteer_id")
+    )
+    rows = (
+        Claim.objects.for_university(university_ids)
+        .filter(status__in=WAITING)
+        .exclude(Exists(has_reference))
+        .values(university=F(UNIVERSITY_OF_CLAIM))
+        .annotate(volunteers=Count("volunteer", distinct=True))
+    )
+    return {row["university"]: row["volunteers"] for row in rows}
+
+
+def programmes_without_codes(university_ids: list[int]) -> dict[int, int]:
+    """How many programmes of each university lack a cost centre or a nominal code, in one query."""
+    rows = (
+        Programme.objects.filter(university__in=university_ids)
+        .filter(Q(cost_centre="") | Q(nominal_code=""))
+        .values("university")
+        .annotate(count=Count("pk"))
+    )
+    return {row["university"]: row["count"] for row in rows}

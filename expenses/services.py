@@ -10,26 +10,33 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from expenses import permissions
+from expenses import codes, permissions
 from expenses.models import (
     BookingArrangement,
     Claim,
     ClaimItem,
     FeeRate,
+    FinanceSettings,
+    PayeeReference,
     Payment,
+    PayRoute,
     PrepaidCost,
+    ProgrammeBudget,
     RateCard,
     Receipt,
     ReimbursementRun,
+    RunLine,
 )
 from expenses.rates import (
     car_miles_before,
@@ -39,20 +46,36 @@ from expenses.rates import (
     receipt_kinds,
 )
 from expenses.receipts import ReceiptError, check_receipt
-from expenses.selectors import approved_claims, claim_totals, rate_card_for_session, run_payments
+from expenses.selectors import (
+    BudgetPosition,
+    budget_key,
+    budget_positions,
+    claim_totals,
+    payable_lines,
+    payee_form_key,
+    payee_reference_of,
+    rate_card_for_session,
+    started_run_count,
+)
 from involvement.activity import record_activity
 from involvement.errors import DomainError
-from involvement.exports import write_csv
 from involvement.links import absolute_url
 from involvement.notifications import queue_notification
-from sessions_app.models import Booking
+from involvement.periods import academic_year_start
+from sessions_app.models import Booking, Programme
 from volunteers.models import VolunteerProfile
 
 ClaimStatus = Claim.Status
+RunStatus = ReimbursementRun.Status
 Kind = ClaimItem.Kind
-EXPORT_COLUMNS = ["payment_key", "payee_reference", "amount", "description", "claim_reference"]
+# How the money reaches the volunteer, by the route recorded on the payment (the remittance says it).
+HOW_PAID = {
+    PayRoute.PAYROLL: "through the university's payroll in the next pay run",
+    PayRoute.ACCOUNTS_PAYABLE: "by bank transfer from the university's accounts payable",
+}
 # Claims the retention purge deletes in one transaction.
 PURGE_BATCH = 200
+PAYEE_FORM_URL_MAX = FinanceSettings._meta.get_field("payee_form_url").max_length or 500
 
 
 logger = logging.getLogger(__name__)
@@ -64,10 +87,6 @@ class ClaimError(DomainError):
 
 def _university_of(claim: Claim) -> Organisation:
     return claim.booking.session.module.programme.university
-
-
-def payee_reference(volunteer: VolunteerProfile) -> str:
-    return f"VOL-{volunteer.pk:06d}"
 
 
 def _lock_claim(claim: Claim) -> Claim:
@@ -119,6 +138,62 @@ def save_rate_card(
     )
     record_activity(actor=actor, action="rate_card.created", target=card, organisation=organisation)
     return card
+
+
+# Budgets ------------------------------------------------------------------------------------------
+
+# A budget far larger than any programme's involvement spend is a typing mistake (max_digits=12).
+BUDGET_CEILING = Decimal("9999999999.99")
+FIRST_BUDGET_YEAR = 2000
+# How many academic years ahead a budget may be set.
+BUDGET_YEARS_AHEAD = 2
+
+
+def _check_budget(amount: Decimal) -> Decimal:
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]  # a finite Decimal's exponent is an int
+        raise ClaimError("Please give the budget in pounds and pence, for example 2500.00.", field="amount")
+    if amount < 0:
+        raise ClaimError("A budget cannot be negative. Enter 0.00 for no money this year.", field="amount")
+    if amount > BUDGET_CEILING:
+        raise ClaimError("Please check the budget: it is far more than it could be.", field="amount")
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def set_budget(*, programme: Programme, academic_year: int, amount: Decimal, actor: User) -> ProgrammeBudget:
+    """Set ``programme``'s involvement budget (fees and expenses together) for the academic year
+    from 1 September ``academic_year``, replacing any set before. Finance officers and org admins
+    of its university only; the amount in pounds and pence, not negative. Raises ClaimError (by
+    the field) with nothing saved. Records ``budget.set`` with the amount and the one before."""
+    _refuse(permissions.set_budget_refusal(programme.university_id, actor), field="programme")
+    latest = academic_year_start(timezone.localdate()) + BUDGET_YEARS_AHEAD
+    if not FIRST_BUDGET_YEAR <= academic_year <= latest:
+        raise ClaimError("Please choose an academic year for the budget.", field="academic_year")
+    amount = _check_budget(amount)
+    # The programme's row serialises two people setting the same budget at once.
+    Programme.objects.select_for_update().only("pk").get(pk=programme.pk)
+    budget = ProgrammeBudget.objects.filter(programme=programme, academic_year=academic_year).first()
+    previous = None if budget is None else budget.amount
+    if budget is None:
+        budget = ProgrammeBudget.objects.create(
+            programme=programme, academic_year=academic_year, amount=amount, set_by=actor
+        )
+    else:
+        budget.amount, budget.set_by = amount, actor
+        budget.save(update_fields=["amount", "set_by", "updated_at"])
+    record_activity(
+        actor=actor,
+        action="budget.set",
+        target=budget,
+        organisation=programme.university,
+        data={
+            "programme": programme.pk,
+            "academic_year": academic_year,
+            "amount": str(amount),
+            "previous": None if previous is None else str(previous),
+        },
+    )
+    return budget
 
 
 # Arrangements made by the university ---------------------------------------------------------------
@@ -363,7 +438,7 @@ def _set_status(claim: Claim, status: str, *, actor: User | None, **changes: Any
     record_activity(actor=actor, action=f"claim.{status}", target=claim, organisation=_university_of(claim))
 
 
-def _tell_volunteer(claim: Claim, what: str) -> None:
+def _tell_volunteer(claim: Claim, what: str, **extra: Any) -> None:
     queue_notification(
         template_key=f"expenses/claim_{what}",
         unique_key=f"claim-{what}:{claim.pk}:{timezone.now():%Y%m%d%H%M%S%f}",
@@ -375,6 +450,7 @@ def _tell_volunteer(claim: Claim, what: str) -> None:
             "note": claim.decision_note,
             "total": str(claim_totals(claim)["total"]),
             "claim_url": absolute_url(reverse("expenses:claim", kwargs={"pk": claim.pk})),
+            **extra,
         },
     )
 
@@ -391,13 +467,49 @@ def submit_claim(*, claim: Claim, actor: User) -> Claim:
     return claim
 
 
+def _locked_budget_position(claim: Claim) -> BudgetPosition:
+    """The position of the budget paying for ``claim``, read after locking that budget's row
+    (when it has one) until the transaction ends."""
+    programme_id, year = key = budget_key(claim.booking.session)
+    list(ProgrammeBudget.objects.select_for_update().filter(programme_id=programme_id, academic_year=year))
+    return budget_positions([key])[key]
+
+
 @transaction.atomic
-def approve_claim(*, claim: Claim, actor: User) -> Claim:
-    """Approve a submitted claim (not one's own). The volunteer is told by email."""
+def approve_claim(*, claim: Claim, actor: User, over_budget_reason: str = "") -> Claim:
+    """Approve a submitted claim (not one's own). The volunteer is told by email.
+
+    When approving it takes its programme's spent and committed past the budget for the year
+    (``permissions.over_budget_refusal``), ``over_budget_reason`` is needed (else ClaimError on
+    that field, nothing changed) and is recorded as ``claim.approved_over_budget`` with the
+    figures. The budget row is locked after the claim, so two approvals against one budget are
+    decided one after the other, each seeing the other's commitment."""
     claim = _lock_claim(claim)
     _refuse(permissions.decide_refusal(claim, actor, decision=ClaimStatus.APPROVED))
+    position = _locked_budget_position(claim)
+    amount = claim_totals(claim)["total"]
+    _refuse(permissions.over_budget_refusal(position, amount, reason=over_budget_reason), field="over_budget_reason")
     _set_status(claim, ClaimStatus.APPROVED, actor=actor, decided_at=timezone.now(), decided_by=actor)
-    _tell_volunteer(claim, "approved")
+    if permissions.approval_goes_over_budget(position, amount):
+        record_activity(
+            actor=actor,
+            action="claim.approved_over_budget",
+            target=claim,
+            organisation=_university_of(claim),
+            data={
+                "over_budget_reason": over_budget_reason.strip(),
+                "programme": position.programme_id,
+                "academic_year": position.academic_year,
+                "budget": str(position.budget),
+                "spent": str(position.spent),
+                "committed": str(position.committed),
+                "claim_total": str(amount),
+            },
+        )
+    payee_needed = payee_reference_of(_university_of(claim), claim.volunteer_id) is None
+    _tell_volunteer(claim, "approved", payee_needed=payee_needed)
+    if payee_needed:
+        _ask_for_payee_form(claim)
     return claim
 
 
@@ -438,20 +550,251 @@ def return_claim(*, claim: Claim, actor: User, note: str) -> Claim:
     return claim
 
 
-# Reimbursement runs --------------------------------------------------------------------------------
+def _ask_for_payee_form(claim: Claim) -> None:
+    """Ask the volunteer, who has no payee reference at the claim's university yet, to return its
+    payee form, with the link it set: once ever per university (the outbox key)."""
+    university = _university_of(claim)
+    queue_notification(
+        template_key="expenses/payee_form",
+        unique_key=payee_form_key(university, claim.volunteer_id),
+        recipient=claim.volunteer.user,
+        context={
+            "name": claim.volunteer.display_name,
+            "university": university.name,
+            "session": claim.booking.session.title,
+            "form_url": FinanceSettings.for_university(university).payee_form_url,
+            "claim_url": absolute_url(reverse("expenses:claim", kwargs={"pk": claim.pk})),
+        },
+    )
+
+
+# Payee references, finance settings and cost codes -------------------------------------------------
+
+
+def _lock_university(organisation: Organisation | int) -> None:
+    """Lock the university's row: previewing, starting a run and changing the routes of one
+    university happen one at a time."""
+    organisation_id = organisation if isinstance(organisation, int) else organisation.pk
+    Organisation.objects.select_for_update().only("pk").get(pk=organisation_id)
 
 
 @transaction.atomic
-def start_run(*, organisation: Organisation, actor: User) -> ReimbursementRun:
-    """Queue a reimbursement run for the university's approved claims (one run at a time)."""
-    waiting = approved_claims([organisation.pk]).count()
-    _refuse(permissions.start_run_refusal(organisation, actor, waiting=waiting), field="organisation")
+def record_payee_reference(
+    *, organisation: Organisation, volunteer: VolunteerProfile, reference: str, actor: User
+) -> PayeeReference:
+    """Record (or change) the volunteer's payee reference in ``organisation``'s finance system.
+
+    The reference has no spaces, only letters, digits and ``- / _ .``, at most 30 characters
+    (``expenses.codes``), and is nobody else's at the university (compared ignoring case). Raises
+    ClaimError by the ``reference`` field, changing nothing. The same reference again changes
+    nothing. Records ``payee_reference.recorded`` or ``payee_reference.changed`` (old and new)."""
+    _refuse(permissions.payee_reference_refusal(organisation, actor), field="reference")
+    reference = codes.normalise_payee_reference(reference)
+    _refuse(codes.payee_reference_problem(reference), field="reference")
+    existing = PayeeReference.objects.select_for_update().filter(organisation=organisation, volunteer=volunteer).first()
+    if existing is not None and existing.reference == reference:
+        return existing
+    taken = PayeeReference.objects.filter(organisation=organisation, reference__iexact=reference).exclude(
+        volunteer=volunteer
+    )
+    used = (
+        f"{reference} is already the payee reference of another volunteer at {organisation}. "
+        "Please check it in the finance system."
+    )
+    if taken.exists():
+        raise ClaimError(used, field="reference")
+    old = existing.reference if existing is not None else ""
     try:
         with transaction.atomic():
-            run = ReimbursementRun.objects.create(organisation=organisation, started_by=actor, claims_total=waiting)
-    except IntegrityError as error:
-        raise ClaimError(permissions.RUN_IN_PROGRESS, field="organisation") from error
-    record_activity(actor=actor, action="run.started", target=run, organisation=organisation)
+            if existing is None:
+                existing = PayeeReference.objects.create(
+                    organisation=organisation, volunteer=volunteer, reference=reference, recorded_by=actor
+                )
+            else:
+                existing.reference = reference
+                existing.recorded_by = actor
+                existing.save(update_fields=["reference", "recorded_by", "updated_at"])
+    except IntegrityError as error:  # the same reference recorded for someone else at this moment
+        raise ClaimError(used, field="reference") from error
+    record_activity(
+        actor=actor,
+        action="payee_reference.changed" if old else "payee_reference.recorded",
+        target=existing,
+        organisation=organisation,
+        data={"volunteer": volunteer.pk, "old": old, "new": reference},
+    )
+    return existing
+
+
+@transaction.atomic
+def update_finance_settings(
+    *,
+    organisation: Organisation,
+    actor: User,
+    fee_route: str,
+    expenses_route: str,
+    payee_form_url: str,
+    payment_target_days: int,
+) -> FinanceSettings:
+    """Save how ``organisation`` pays: the route of fees and of expenses, the link to its payee
+    form and its target days from a claim being sent to its payment. A route cannot change while
+    a run of the university is queued or running (``permissions.route_change_refusal``, checked
+    with the university locked, so a run cannot start in between). Raises ClaimError by the
+    field, changing nothing. Records ``finance_settings.changed`` with each change (old, new)."""
+    _refuse(permissions.finance_settings_refusal(organisation, actor), field="fee_route")
+    for field, route in (("fee_route", fee_route), ("expenses_route", expenses_route)):
+        if route not in PayRoute.values:
+            raise ClaimError("Please choose payroll or accounts payable.", field=field)
+    payee_form_url = payee_form_url.strip()
+    if payee_form_url:
+        try:
+            URLValidator(schemes=["https"])(payee_form_url)
+        except ValidationError as error:
+            raise ClaimError(
+                "Please give the full address of the payee form, starting with https://.", field="payee_form_url"
+            ) from error
+        if len(payee_form_url) > PAYEE_FORM_URL_MAX:
+            raise ClaimError(
+                f"The address can be at most {PAYEE_FORM_URL_MAX} characters. Please use a shorter link to the form.",
+                field="payee_form_url",
+            )
+    if not 1 <= payment_target_days <= 365:
+        raise ClaimError("Please enter a number of days from 1 to 365.", field="payment_target_days")
+    _lock_university(organisation)
+    found = FinanceSettings.objects.select_for_update().filter(organisation=organisation).first()
+    current = found or FinanceSettings.for_university(organisation)
+    wanted = {
+        "fee_route": fee_route,
+        "expenses_route": expenses_route,
+        "payee_form_url": payee_form_url,
+        "payment_target_days": payment_target_days,
+    }
+    changes = {
+        name: [getattr(current, name), value] for name, value in wanted.items() if getattr(current, name) != value
+    }
+    for field in ("fee_route", "expenses_route"):
+        if field in changes:
+            _refuse(permissions.route_change_refusal(organisation), field=field)
+    if not changes and found is not None:
+        return found
+    for name, value in wanted.items():
+        setattr(current, name, value)
+    current.updated_by = actor
+    current.save()
+    record_activity(
+        actor=actor, action="finance_settings.changed", target=current, organisation=organisation, data=changes
+    )
+    return current
+
+
+@transaction.atomic
+def set_cost_codes(*, programme: Programme, actor: User, cost_centre: str, nominal_code: str) -> Programme:
+    """Set the programme's cost centre (2 to 12 letters, digits and hyphens, stored in capitals)
+    and nominal code (4 to 8 digits); either may be blank. Raises ClaimError by the field, changing
+    nothing. Records ``programme.cost_codes_changed`` (old and new) when something changed."""
+    programme = Programme.objects.select_for_update().select_related("university").get(pk=programme.pk)
+    _refuse(permissions.cost_codes_refusal(programme.university_id, actor), field="cost_centre")
+    cost_centre = codes.normalise_cost_centre(cost_centre)
+    nominal_code = codes.normalise_nominal_code(nominal_code)
+    _refuse(codes.cost_centre_problem(cost_centre), field="cost_centre")
+    _refuse(codes.nominal_code_problem(nominal_code), field="nominal_code")
+    wanted = {"cost_centre": cost_centre, "nominal_code": nominal_code}
+    changes = {
+        name: [getattr(programme, name), value] for name, value in wanted.items() if getattr(programme, name) != value
+    }
+    if not changes:
+        return programme
+    programme.cost_centre, programme.nominal_code = cost_centre, nominal_code
+    programme.save(update_fields=["cost_centre", "nominal_code", "updated_at"])
+    record_activity(
+        actor=actor,
+        action="programme.cost_codes_changed",
+        target=programme,
+        organisation=programme.university,
+        data=changes,
+    )
+    return programme
+
+
+# Reimbursement runs --------------------------------------------------------------------------------
+
+_RUN_TRANSITIONS = {
+    RunStatus.PREVIEW: {RunStatus.QUEUED},
+    RunStatus.QUEUED: {RunStatus.RUNNING},
+    # Running again: a resumed run after its worker died.
+    RunStatus.RUNNING: {RunStatus.RUNNING, RunStatus.COMPLETED},
+    RunStatus.COMPLETED: set(),
+}
+
+
+def _set_run_status(run: ReimbursementRun, status: str, **changes: Any) -> None:
+    """The one writer of ``ReimbursementRun.status`` (the caller holds the run's row lock)."""
+    if status not in _RUN_TRANSITIONS[RunStatus(run.status)]:
+        raise ClaimError(f"A run that is {run.get_status_display().lower()} cannot become {status}.")
+    run.status = status
+    for field, value in changes.items():
+        setattr(run, field, value)
+    run.save()
+
+
+@transaction.atomic
+def preview_run(*, organisation: Organisation, actor: User) -> ReimbursementRun:
+    """Make a preview of the university's next payment run: a run in status ``preview`` holding one
+    line per payment it will make (every approved claim with a payee reference: its expenses and
+    its fee, by their routes, with the payee reference and the programme's cost codes). Approved
+    claims without a payee reference are left for later. Nothing is paid. Raises ClaimError
+    (finance only, no run in progress, something ready to pay). Records ``run.previewed``."""
+    _lock_university(organisation)
+    _refuse(permissions.preview_run_refusal(organisation, actor), field="organisation")
+    run = ReimbursementRun.objects.create(
+        organisation=organisation,
+        previewed_by=actor,
+        status=RunStatus.PREVIEW,
+        runs_started_before=started_run_count(organisation),
+    )
+    lines = payable_lines(organisation)
+    RunLine.objects.bulk_create(
+        RunLine(
+            run=run,
+            claim_id=line.claim_id,
+            kind=line.kind,
+            amount=line.amount,
+            route=line.route,
+            payee_reference=line.payee_reference,
+            cost_centre=line.cost_centre,
+            nominal_code=line.nominal_code,
+        )
+        for line in lines
+    )
+    run.claims_total = len({line.claim_id for line in lines})
+    run.save(update_fields=["claims_total", "updated_at"])
+    record_activity(
+        actor=actor,
+        action="run.previewed",
+        target=run,
+        organisation=organisation,
+        data={"claims": run.claims_total, "lines": len(lines)},
+    )
+    return run
+
+
+@transaction.atomic
+def start_run(*, run: ReimbursementRun, actor: User) -> ReimbursementRun:
+    """Start the previewed ``run``: it will pay its lines, exactly, and nothing else (a claim
+    approved since waits for the next run). Refused (ClaimError) when it was started already (by
+    someone else, or a second click: nothing is paid twice), while another run is in progress,
+    when another run started since the preview was made, or when what it would pay has changed
+    since. The university is locked first, so two starts happen one after the other. Records
+    ``run.started`` and queues the run's task on commit."""
+    _lock_university(run.organisation_id)
+    run = ReimbursementRun.objects.select_for_update().select_related("organisation").get(pk=run.pk)
+    _refuse(permissions.start_run_refusal(run, actor), field="run")
+    try:
+        with transaction.atomic():
+            _set_run_status(run, RunStatus.QUEUED, started_by=actor, started_at=timezone.now())
+    except IntegrityError as error:  # the one-at-a-time constraint
+        raise ClaimError(permissions.RUN_IN_PROGRESS, field="run") from error
+    record_activity(actor=actor, action="run.started", target=run, organisation=run.organisation)
     transaction.on_commit(lambda: _enqueue_run(run.pk))
     return run
 
@@ -470,28 +813,31 @@ def payment_key(claim: Claim, kind: str) -> str:
 
 
 def _pay_claim(run: ReimbursementRun, claim_id: int) -> bool:
-    """Pay one approved claim inside one transaction: its payments and its status together.
+    """Pay one claim of the run inside one transaction: a Payment for each of its lines (with the
+    line's amount, route, payee reference and cost codes), its status and its remittance together.
 
     Returns False when the claim is no longer approved (paid by an earlier attempt)."""
     with transaction.atomic():
         claim = _lock_claim(Claim(pk=claim_id))
         if claim.status != ClaimStatus.APPROVED:
             return False
-        totals = claim_totals(claim)
-        for kind, amount in ((Payment.Kind.EXPENSES, totals["expenses"]), (Payment.Kind.FEE, claim.fee_requested)):
-            if amount > 0:
-                Payment.objects.get_or_create(
-                    key=payment_key(claim, kind),
-                    defaults={
-                        "run": run,
-                        "claim": claim,
-                        "volunteer": claim.volunteer,
-                        "kind": kind,
-                        "amount": amount,
-                    },
-                )
+        for line in RunLine.objects.filter(run=run, claim_id=claim_id).order_by("kind"):
+            Payment.objects.get_or_create(
+                key=payment_key(claim, line.kind),
+                defaults={
+                    "run": run,
+                    "claim": claim,
+                    "volunteer": claim.volunteer,
+                    "kind": line.kind,
+                    "amount": line.amount,
+                    "route": line.route,
+                    "payee_reference": line.payee_reference,
+                    "cost_centre": line.cost_centre,
+                    "nominal_code": line.nominal_code,
+                },
+            )
         _set_status(claim, ClaimStatus.PAID, actor=None, paid_at=timezone.now())
-        payments = list(claim.payments.all())
+        payments = list(claim.payments.order_by("kind"))
         queue_notification(
             template_key="expenses/remittance",
             unique_key=f"remittance:{claim.pk}",
@@ -500,7 +846,11 @@ def _pay_claim(run: ReimbursementRun, claim_id: int) -> bool:
                 "name": claim.volunteer.display_name,
                 "reference": claim.reference,
                 "session": claim.booking.session.title,
-                "lines": [[payment.get_kind_display(), str(payment.amount)] for payment in payments],
+                "university": _university_of(claim).name,
+                "lines": [
+                    [payment.get_kind_display(), str(payment.amount), HOW_PAID[PayRoute(payment.route)]]
+                    for payment in payments
+                ],
                 "total": str(sum((payment.amount for payment in payments), Decimal("0.00"))),
                 "money_url": absolute_url(reverse("expenses:money")),
             },
@@ -510,27 +860,26 @@ def _pay_claim(run: ReimbursementRun, claim_id: int) -> bool:
 
 
 def execute_run(*, run_id: int) -> ReimbursementRun:
-    """Pay every approved claim of the run's university, each in its own transaction, then write
-    the finance export. Safe to run again after a crash at any point: claims already paid are
-    skipped, a payment's key makes a second one impossible, and the export is rebuilt from the
-    payments in the database. Returns the completed run."""
+    """Pay every claim of the started run's lines, each in its own transaction, then mark it
+    completed. Safe to run again after a crash at any point: claims already paid are skipped,
+    a payment's key makes a second one impossible, and the exports are built from the payments
+    in the database. A preview (never started) is left as it is. Returns the run."""
     with transaction.atomic():
         run = ReimbursementRun.objects.select_for_update().get(pk=run_id)
-        if run.status == ReimbursementRun.Status.COMPLETED:
+        if run.status in {RunStatus.COMPLETED, RunStatus.PREVIEW}:
             return run
-        run.status = ReimbursementRun.Status.RUNNING
-        run.save(update_fields=["status", "updated_at"])
-    claim_ids = list(approved_claims([run.organisation_id]).order_by("pk").values_list("pk", flat=True))
+        _set_run_status(run, RunStatus.RUNNING)
+    claim_ids = list(RunLine.objects.filter(run=run).order_by("claim_id").values_list("claim_id", flat=True).distinct())
     for claim_id in claim_ids:
         _pay_claim(run, claim_id)
     with transaction.atomic():
-        run = ReimbursementRun.objects.select_for_update().get(pk=run_id)
-        run.export_csv = finance_export(run)
-        run.claims_done = run.payments.values("claim").distinct().count()
-        run.claims_total = max(run.claims_total, run.claims_done)
-        run.status = ReimbursementRun.Status.COMPLETED
-        run.finished_at = timezone.now()
-        run.save()
+        run = ReimbursementRun.objects.select_for_update().select_related("organisation").get(pk=run_id)
+        _set_run_status(
+            run,
+            RunStatus.COMPLETED,
+            claims_done=run.payments.values("claim").distinct().count(),
+            finished_at=timezone.now(),
+        )
         record_activity(actor=None, action="run.completed", target=run, organisation=run.organisation)
     return run
 
@@ -540,30 +889,12 @@ def resume_unfinished_runs() -> int:
     stale = timezone.now() - datetime.timedelta(minutes=10)
     ids = list(
         ReimbursementRun.objects.filter(
-            status__in=[ReimbursementRun.Status.QUEUED, ReimbursementRun.Status.RUNNING], updated_at__lt=stale
+            status__in=[RunStatus.QUEUED, RunStatus.RUNNING], updated_at__lt=stale
         ).values_list("pk", flat=True)
     )
     for run_id in ids:
         _enqueue_run(run_id)
     return len(ids)
-
-
-def finance_export(run: ReimbursementRun) -> str:
-    """The run's payments as CSV for the finance system, keyed by payment. No health data; no
-    cell a spreadsheet would run as a formula (``involvement.exports``)."""
-    return write_csv(
-        EXPORT_COLUMNS,
-        (
-            (
-                payment.key,
-                payee_reference(payment.volunteer),
-                f"{payment.amount:.2f}",
-                f"{payment.get_kind_display()}: {payment.claim.booking.session.title}",
-                payment.claim.reference,
-            )
-            for payment in run_payments(run)
-        ),
-    )
 
 
 # Retention -----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expenses.views import approver, finance, own
+from expenses.views import approver, budgets, finance, own, university_finance
 
 app_name = "expenses"
 
@@ -30,8 +30,34 @@ urlpatterns = [
     # Finance: rate cards and reimbursement runs.
     path("rate-cards/", finance.RateCardListView.as_view(), name="rate_cards"),
     path("rate-cards/new/", finance.RateCardCreateView.as_view(), name="rate_card_new"),
+    # Finance and org admins: programme budgets per academic year.
+    path("budgets/", budgets.BudgetListView.as_view(), name="budgets"),
+    path("budgets/<int:pk>/<int:year>/", budgets.BudgetSetView.as_view(), name="budget_set"),
+    # Finance: payment runs, previewed first, with an export per route.
     path("runs/", finance.RunListView.as_view(), name="runs"),
-    path("runs/start/", finance.RunStartView.as_view(), name="run_start"),
+    path("runs/preview/", finance.RunPreviewView.as_view(), name="run_preview"),
     path("runs/<int:pk>/", finance.RunDetailView.as_view(), name="run"),
-    path("runs/<int:pk>/export.csv", finance.RunExportView.as_view(), name="run_export"),
+    path("runs/<int:pk>/start/", finance.RunStartView.as_view(), name="run_start"),
+    path("runs/<int:pk>/export/<slug:route>.csv", finance.RunExportView.as_view(), name="run_export_csv"),
+    path(
+        "runs/<int:pk>/export/<slug:route>.xlsx",
+        finance.RunExportView.as_view(extension="xlsx"),
+        name="run_export_xlsx",
+    ),
+    # Finance (and org admins, for the settings and cost codes): how each university pays.
+    path("finance/", university_finance.FinanceSetupView.as_view(), name="finance_setup"),
+    path("finance/<slug:slug>/payees/", university_finance.PayeeSetupView.as_view(), name="payees"),
+    path(
+        "finance/<slug:slug>/payees/recorded/",
+        university_finance.PayeeReferenceListView.as_view(),
+        name="payee_references",
+    ),
+    path(
+        "finance/<slug:slug>/payees/<int:volunteer_pk>/",
+        university_finance.PayeeReferenceView.as_view(),
+        name="payee_reference",
+    ),
+    path("finance/<slug:slug>/settings/", university_finance.FinanceSettingsView.as_view(), name="finance_settings"),
+    path("finance/<slug:slug>/cost-codes/", university_finance.CostCodeListView.as_view(), name="cost_codes"),
+    path("finance/<slug:slug>/cost-codes/<int:pk>/", university_finance.CostCodeView.as_view(), name="cost_code"),
 ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from feedback.models import Agreement, ImpactEntry, StudentResponse, VolunteerFeedback, WellbeingFollowUp
 from feedback.services import IMPACT_TEXT_LIMIT, LEARNED_LIMIT, TEXT_LIMIT
+from involvement.widgets import DateInput
 from sessions_app.models import Module, TeachingSession
 
 YES, NO = "yes", "no"
@@ -208,7 +209,7 @@ class ImpactEntryForm(forms.Form):
     )
     changed_on = forms.DateField(
         label="When it changed",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         help_text="Today or earlier.",
         error_messages={
             "required": "Please enter the day it changed, for example 17/11/2026.",

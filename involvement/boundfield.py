@@ -4,6 +4,9 @@ form this BoundField (Django's ``bound_field_class``), so no form has to remembe
 - A length limit is said before anyone types ("Up to 200 characters."), in the help text that the
   field's ``aria-describedby`` points at, and a longer answer gets a message instead of being cut
   off without a word by the browser's ``maxlength``.
+- A typed date or time field (``involvement.widgets``) says how to type it ("For example
+  27/03/2026."), unless its help text already gives an example, and reads it in that format
+  whatever language the browser asks for.
 - Django's default messages ("This field is required.", "Ensure this value has at most 100
   characters (it has 269).", "Select a valid choice. x is not one of the available choices.")
   are replaced by plain ones. A message a form sets itself is kept as it is.
@@ -16,6 +19,8 @@ from typing import Any
 from django import forms
 from django.forms.boundfield import BoundField
 from django.forms.renderers import DjangoTemplates
+
+from involvement.widgets import DATE_HINT, DATE_INPUT_FORMATS, TIME_HINT, TIME_INPUT_FORMATS, DateInput, TimeInput
 
 CHOICE_FIELDS = (forms.ChoiceField, forms.ModelChoiceField, forms.MultipleChoiceField)
 TEXT_WIDGETS = (forms.TextInput, forms.Textarea, forms.EmailInput, forms.URLInput, forms.PasswordInput)
@@ -96,6 +101,23 @@ def plain_messages(field: forms.Field) -> None:
             field.error_messages[code] = message
 
 
+def typed_formats(field: forms.Field) -> None:
+    """The formats a typed date or time is read in, the same whatever the browser's language."""
+    if isinstance(field, forms.DateField) and isinstance(field.widget, DateInput):
+        field.input_formats = DATE_INPUT_FORMATS
+    elif isinstance(field, forms.TimeField) and isinstance(field.widget, TimeInput):
+        field.input_formats = TIME_INPUT_FORMATS
+
+
+def format_hint(field: forms.Field) -> str | None:
+    """How to type a date or a time, for the site's typed date and time fields."""
+    if isinstance(field.widget, DateInput):
+        return DATE_HINT
+    if isinstance(field.widget, TimeInput):
+        return TIME_HINT
+    return None
+
+
 def length_limit(field: forms.Field) -> int | None:
     limit = getattr(field, "max_length", None)
     if limit is None or not isinstance(field.widget, TEXT_WIDGETS) or isinstance(field.widget, forms.PasswordInput):
@@ -111,6 +133,10 @@ class PlainBoundField(BoundField):
         if self.limit is not None and "character" not in str(self.help_text):
             said = f"Up to {self.limit:,} characters."
             self.help_text = f"{self.help_text} {said}".strip() if self.help_text else said
+        typed_formats(field)
+        hint = format_hint(field)
+        if hint is not None and "for example" not in str(self.help_text).lower():
+            self.help_text = f"{self.help_text} {hint}".strip() if self.help_text else hint
 
     def build_widget_attrs(self, attrs: dict[str, Any], widget: forms.Widget | None = None) -> dict[str, Any]:
         attrs = super().build_widget_attrs(attrs, widget)

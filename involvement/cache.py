@@ -1,4 +1,9 @@
-"""A Redis cache that degrades to misses when Redis is down, so no page fails because of it."""
+"""A Redis cache that degrades to misses when Redis is down, so no page fails because of it.
+
+Nothing that must hold during an outage (rate limits, used one-time codes) lives here: those are
+in the default cache, in the database (``CACHES`` in settings). ``add`` still reports failure
+while Redis is unreachable, as it stored nothing: reporting success would let any "first one
+wins" use of ``add`` (a lock, a once-only marker) win every time."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ _OUTAGE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class ResilientRedisCache(RedisCache):
-    """Reads miss, writes are dropped and counters start afresh while Redis is unreachable."""
+    """Reads miss, writes are dropped, ``add`` fails and counters start afresh while Redis is unreachable."""
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         try:
@@ -39,7 +44,8 @@ class ResilientRedisCache(RedisCache):
         try:
             return super().add(key, value, timeout, version)
         except _OUTAGE:
-            return True
+            logger.warning("Cache unavailable; add() stored nothing.")
+            return False
 
     def delete(self, key: Any, version: int | None = None) -> bool:
         try:

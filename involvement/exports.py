@@ -1,11 +1,19 @@
 """The one CSV writer and the one XLSX writer of every export, and the rule that stops a
 spreadsheet running a cell.
 
-A cell a spreadsheet would read as a formula (one starting ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return) is written with a leading apostrophe, so it is shown as the text it is. Both
-writers pass every text cell through ``neutralise``; the XLSX writer keeps numbers (``int``,
-``Decimal``, ``float``) and dates as numbers and dates, which a spreadsheet never runs, and
-stores every text cell as a string, never as a formula.
+A cell a spreadsheet would read as a formula is written so that it is shown as the text it is:
+
+- one starting ``=``, ``+``, ``-``, ``@`` (or their full-width forms ``＝＋－＠``, which some
+  spreadsheets and input methods turn into the plain ones), a tab or a carriage return, also
+  after leading spaces or line feeds, gets a leading apostrophe;
+- inside a cell, a separator (comma, semicolon, tab, line feed, carriage return or ``|``)
+  followed by a formula character, with spaces or a quote between, gets an apostrophe before that
+  character: a spreadsheet that splits the file on another separator than ours (a semicolon in
+  many European settings, a tab, a pipe) would otherwise start a new cell there, with a formula.
+
+Both writers pass every text cell through ``neutralise``; the XLSX writer keeps numbers
+(``int``, ``Decimal``, ``float``) and dates as numbers and dates, which a spreadsheet never runs,
+and stores every text cell as a string, never as a formula.
 """
 
 from __future__ import annotations
@@ -24,12 +32,18 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CHARACTERS = r"=+\-@＝＋－＠"  # a regular-expression character set
+# A formula character at the start, after any whitespace (a tab or carriage return alone counts,
+# as before); or after a separator inside the cell, with spaces or a quote between.
+LEADING_FORMULA = re.compile(rf"^(?:[\t\r]|\s*[{FORMULA_CHARACTERS}])")
+SEPARATED_FORMULA = re.compile(rf"([,;\t\n\r|][ \t\"']*)(?=[{FORMULA_CHARACTERS}])")
 
 
 def neutralise(cell: Any) -> str:
-    """The cell as text a spreadsheet shows and never runs."""
+    """The cell as text a spreadsheet shows and never runs, however it splits the file."""
     text = "" if cell is None else str(cell)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    text = SEPARATED_FORMULA.sub(r"\1'", text)
+    return f"'{text}" if LEADING_FORMULA.match(text) else text
 
 
 def write_csv(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:

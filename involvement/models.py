@@ -108,6 +108,8 @@ class ActivityLog(models.Model):
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="activity_object_idx"),
             models.Index(fields=["action", "created_at"], name="activity_action_idx"),
+            # A network's record of who was shown its volunteers' special-category data.
+            models.Index(fields=["organisation", "action", "created_at"], name="activity_org_action_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ PostgreSQL and Redis. ``DEBUG`` off is the production profile, which passes
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -66,12 +67,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on every response to a signed-in person (personal data).
+    "involvement.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffTwoFactorMiddleware",
 ]
+# `make bench` (scripts/bench.py): every response says how many queries it ran, and two ceiling
+# views answer under /bench/ (involvement.benchmarking). Never set in production.
+BENCH_MODE = env.bool("BENCH_MODE", default=False)
+if BENCH_MODE:
+    MIDDLEWARE.insert(0, "involvement.benchmarking.QueryCountMiddleware")
 
 ROOT_URLCONF = "involvement.urls"
 WSGI_APPLICATION = "involvement.wsgi.application"
@@ -108,15 +116,47 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # instead of failing, and take the write lock at the start of each transaction.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Persistent connections for gunicorn and Celery, whose threads live long; never for the
+    # development server (DEBUG), which starts a thread per request, so each kept connection would
+    # outlive its thread and a burst would exhaust PostgreSQL (docs/RELIABILITY.md). Behind
+    # pgbouncer, set CONN_MAX_AGE=0 too: pgbouncer keeps the server connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: it pays off only for long analytical queries, and PostgreSQL switches it
+    # on by estimated cost, so a page query it misjudges spends seconds compiling (measured at
+    # 10,000 volunteers: the sessions needing attention 3.7 s, the annual report 2.2 s to 0.6 s;
+    # docs/PERFORMANCE.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: in-process by default; CACHE_URL=rediscache://... for Redis. A Redis outage
-# degrades to cache misses rather than server errors (involvement.cache).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "involvement.cache.ResilientRedisCache"
+# The connection budget (docs/RELIABILITY.md): each web thread, Celery worker process and beat holds
+# at most one database connection, so per machine WEB_CONCURRENCY × WEB_THREADS (gunicorn.conf.py
+# reads the same variables) + CELERY_WORKER_CONCURRENCY + 1 (beat) + DATABASE_RESERVED_CONNECTIONS
+# (migrations, shells, backups, monitoring) must stay below PostgreSQL's max_connections (less its
+# superuser_reserved_connections). tests/reliability/test_connections.py checks the sum.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=3)
+WEB_THREADS = env.int("WEB_THREADS", default=1)
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
+DATABASE_RESERVED_CONNECTIONS = 10
+
+# Cache. The default cache is what security rests on: allauth's sign-in rate limits and the
+# two-factor codes already used (allauth always uses the default cache). It lives in the database
+# (table involvement_cache, made by migration involvement 0003), so a Redis outage can neither lift
+# a throttle nor let a code be used twice, and a database outage stops sign-in anyway. Live entries
+# are never culled before a million: filling the table must not evict someone's throttle.
+# CACHE_URL=rediscache://... adds a "redis" cache for data that may be lost; it degrades to
+# misses while Redis is down (involvement.cache), so nothing that must hold may use it.
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "involvement_cache",
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000, "CULL_FREQUENCY": 10},
+    }
+}
+if env.str("CACHE_URL", default=""):
+    CACHES["redis"] = env.cache_url("CACHE_URL")
+    if CACHES["redis"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        CACHES["redis"]["BACKEND"] = "involvement.cache.ResilientRedisCache"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -133,7 +173,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
 # django-allauth: email is the login; verification is mandatory; sign-in by password or an
-# emailed one-time code; allauth's rate limits stay at their defaults (on).
+# emailed one-time code.
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -150,6 +190,35 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 MFA_ADAPTER = "accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Involvement"
+
+# Sign-in throttling (docs/RELIABILITY.md has the reasoning and the measurements). Each rate is
+# "amount/window/per": per account ("key": the email, or the account for two-factor codes) strict,
+# per address ("ip") generous, because a university's staff and volunteers often share one public
+# address. Wrong passwords and wrong two-factor codes both count under "login_failed"; a right one
+# does not. A refusal answers 429 with the time to try again (accounts.throttling). The counts
+# live in the database cache (CACHES above), so they hold while Redis is down.
+ACCOUNT_RATE_LIMITS = {
+    # Any sign-in form post from one address.
+    "login": "300/m/ip",
+    # Failed sign-ins: 5 per account in 5 minutes and 20 a day; 60 a minute from one address.
+    "login_failed": "60/m/ip,5/5m/key,20/1d/key",
+    # Emailed sign-in codes: 3 a minute per address asked for, 60 a minute from one address.
+    "request_login_code": "60/m/ip,3/m/key",
+    # Password reset emails: 5 a minute per address asked for, 60 a minute from one address.
+    "reset_password": "60/m/ip,5/m/key",
+    "reset_password_from_key": "60/m/ip",
+    "signup": "60/m/ip",
+}
+# The two-factor sign-in form's refusal is a 429 page too (accounts.forms.TwoFactorForm).
+MFA_FORMS = {"authenticate": "accounts.forms.TwoFactorForm"}
+# Behind a reverse proxy, the number of proxies in front of the site that set X-Forwarded-For;
+# 0 trusts no such header (then every client is counted by the proxy's address: set this).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Staff sign-ins last a working day: STAFF_SESSION_HOURS after signing in, a staff member signs in
+# again (accounts.middleware). Volunteers keep Django's two weeks when they tick "remember me",
+# else until the browser closes.
+STAFF_SESSION_HOURS = 9
 
 # The roles that must use two-factor authentication before any page but account pages opens.
 STAFF_ROLES_REQUIRE_MFA = True
@@ -323,7 +392,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Cookies: never readable by scripts (no page script needs the CSRF token from a cookie: forms
+# carry it), and SameSite=Lax, which keeps cross-site posts out while a link in an email still
+# arrives signed in (Strict would not send the cookie on that first visit). Secure in production.
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

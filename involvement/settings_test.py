@@ -13,7 +13,13 @@ from involvement.settings import *  # noqa: F403 -- test settings extend the rea
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Each test starts with a clean in-process cache (tests/conftest.py). The production database
+# cache is kept as a second alias so that the test database gets its table (Django's test runner
+# runs createcachetable for every database cache); the sign-in tests switch "default" to it.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "database": CACHES["default"],  # noqa: F405 -- the production database cache, from the real settings
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

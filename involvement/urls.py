@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -19,8 +20,18 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("support/", admin.site.urls),
 ]
+if settings.BENCH_MODE:
+    # The ceiling views `make bench` compares every page with (involvement.benchmarking).
+    from involvement import benchmarking
+
+    urlpatterns += [
+        path("bench/tiny/", benchmarking.tiny, name="bench_tiny"),
+        path("bench/layout/", benchmarking.layout, name="bench_layout"),
+    ]
 
 handler400 = "involvement.views.bad_request"
 handler403 = "involvement.views.permission_denied"
 handler404 = "involvement.views.page_not_found"
 handler500 = "involvement.views.server_error"
+# allauth's per-address limits on its sign-in views answer with this (429, when to try again).
+handler429 = "accounts.throttling.too_many_requests"

@@ -13,17 +13,11 @@ from django.db.models import QuerySet
 
 from accounts.models import Organisation
 from involvement.periods import MAX_YEARS, Period, current_academic_year, latest_end
+from involvement.widgets import DateInput
 from reports import selectors
 from sessions_app.models import Module, Programme, TeachingSession
 
 FIELDS = ("start", "end", "university", "programme", "module", "kind")
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class ProgrammeChoiceField(forms.ModelChoiceField["Programme"]):

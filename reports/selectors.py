@@ -45,9 +45,10 @@ from feedback.models import (
     VolunteerFeedback,
     WellbeingFollowUp,
 )
+from involvement.functions import DaysBetween
 from involvement.periods import Period
 from reports import permissions
-from reports.functions import DaysBetween, Median
+from reports.functions import Median
 from sessions_app.models import Booking, CheckIn, Module, Programme, TeachingSession
 from sessions_app.selectors import SHARE_WITH_CHARITY, Totals, own_participation, participation_totals
 from volunteers.models import ConsentRecord, ConsentText, ExperienceTag, NetworkMembership, VolunteerProfile

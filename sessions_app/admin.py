@@ -6,6 +6,7 @@ and check-in answers, which are private, are left out."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from sessions_app.models import Booking, CalendarFeed, CheckIn, Module, Programme, SessionMessage, TeachingSession
@@ -54,6 +55,8 @@ class TeachingSessionAdmin(admin.ModelAdmin[TeachingSession]):
     # double-booked, that places never fall below those accepted, and tell the volunteers.
     readonly_fields = ["module", "starts_at", "ends_at", "places", "status", "owner"]
     filter_horizontal = ["preferred_tags", "required_consents"]
+    # A meeting link typed without a scheme is an https one (as on the session form).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -80,6 +83,8 @@ class BookingAdmin(admin.ModelAdmin[Booking]):
         "attendance_marked_at",
         "hours",
     ]
+    # Why a place was cancelled is often the volunteer's health: not for support staff.
+    exclude = ["cancel_reason"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,6 +16,8 @@ from volunteers.models import VolunteerProfile
 
 PRODID = "-//Involvement//Sessions//EN"
 FEED_STATUSES = [Booking.Status.ACCEPTED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW, Booking.Status.CANCELLED]
+# How far back the feed goes; everything to come is in it.
+FEED_PAST = datetime.timedelta(days=365)
 
 
 def _uid(booking: Booking) -> str:
@@ -50,13 +52,16 @@ def _calendar(name: str) -> Calendar:
 
 
 def feed_for(profile: VolunteerProfile) -> bytes:
-    """The volunteer's bookings (accepted, attended and cancelled) as an iCalendar file."""
+    """The volunteer's bookings (accepted, attended and cancelled) of the past ``FEED_PAST`` and
+    everything to come, as an iCalendar file: a calendar app fetches it every few hours, and
+    years of history would make every fetch longer without anyone looking at it."""
     calendar = _calendar("Involvement sessions")
-    stamp = timezone.now().astimezone(datetime.UTC)
+    now = timezone.now()
+    stamp = now.astimezone(datetime.UTC)
     bookings = (
-        Booking.objects.filter(volunteer=profile, status__in=FEED_STATUSES)
+        Booking.objects.filter(volunteer=profile, status__in=FEED_STATUSES, session__starts_at__gte=now - FEED_PAST)
         .select_related("session__module__programme__university")
-        .order_by("session__starts_at")
+        .order_by("session__starts_at", "pk")
     )
     for booking in bookings:
         calendar.add_component(_event(booking, stamp))

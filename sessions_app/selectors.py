@@ -8,7 +8,22 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -54,47 +69,59 @@ ATTENTION_REASONS = {
 }
 
 
-def _accepted_without_a_needed_consent() -> Exists:
-    """For a session (the outer query): an accepted booking whose volunteer holds no current grant,
-    naming the session's university, of one of the consents the session needs (after new wording,
-    say, or a withdrawal recorded elsewhere)."""
+def _accepted_without_a_needed_consent() -> Subquery:
+    """For a session (the outer query): the id of an accepted booking whose volunteer holds no
+    current grant, naming the session's university, of one of the consents the session needs
+    (after new wording, say, or a withdrawal recorded elsewhere); NULL when there is none.
+
+    A scalar subquery with LIMIT 1 rather than EXISTS: PostgreSQL may turn an EXISTS into a hashed
+    subplan that works out every volunteer's current grants for the whole table (and then compiles
+    it with JIT: seconds at 10,000 volunteers), where this one is looked up per session shown."""
     needed = TeachingSession.required_consents.through.objects.filter(teachingsession_id=OuterRef("session_id"))
     held = ConsentRecord.objects.current_grants().filter(
         volunteer_id=OuterRef(OuterRef("volunteer_id")),
         purpose_id=OuterRef("consentpurpose_id"),
         text__organisations=OuterRef(OuterRef("session__module__programme__university_id")),
     )
-    return Exists(
-        Booking.objects.filter(session=OuterRef("pk"), status=BookingStatus.ACCEPTED).filter(
-            Exists(needed.exclude(Exists(held)))
-        )
+    return Subquery(
+        Booking.objects.filter(session=OuterRef("pk"), status=BookingStatus.ACCEPTED)
+        .filter(Exists(needed.exclude(Exists(held))))
+        .order_by()
+        .values("pk")[:1]
     )
+
+
+def _attention_conditions(now: datetime.datetime) -> dict[str, Q]:
+    """Each thing that needs doing, as a condition on a session carrying ``with_booking_counts``
+    and the ``consent_gap`` alias: the cheap column tests first, so the counts are looked up only
+    for the sessions those leave."""
+    going = Q(status=SessionStatus.OPEN)
+    return {
+        "places_to_fill": going & Q(starts_at__gte=now) & Q(accepted_count__lt=F("places")),
+        "unanswered": going & Q(invited_count__gt=0),
+        "attendance_to_mark": going & Q(ends_at__lte=now) & Q(accepted_count__gt=0),
+        "consent_missing": going & Q(starts_at__gte=now) & Q(consent_gap__isnull=False),
+    }
 
 
 def with_attention_flags(sessions: TeachingSessionQuerySet, now: datetime.datetime) -> TeachingSessionQuerySet:
     """Each session with a flag per thing that needs doing (``ATTENTION_REASONS``), computed by the
-    database. ``sessions`` must carry ``with_booking_counts``."""
-    conditions = {
-        "places_to_fill": Q(status=SessionStatus.OPEN, starts_at__gte=now, accepted_count__lt=F("places")),
-        "unanswered": Q(status=SessionStatus.OPEN, invited_count__gt=0),
-        "attendance_to_mark": Q(status=SessionStatus.OPEN, ends_at__lte=now, accepted_count__gt=0),
-        "consent_missing": Q(status=SessionStatus.OPEN, starts_at__gte=now) & Q(_accepted_without_a_needed_consent()),
-    }
-    return sessions.annotate(
+    database for the rows fetched. ``sessions`` must carry ``with_booking_counts``."""
+    return sessions.alias(consent_gap=_accepted_without_a_needed_consent()).annotate(
         **{
             name: Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
-            for name, condition in conditions.items()
+            for name, condition in _attention_conditions(now).items()
         }
     )
 
 
 def needing_attention(sessions: TeachingSessionQuerySet, now: datetime.datetime) -> TeachingSessionQuerySet:
-    """Sessions with something to do (any flag of ``with_attention_flags``)."""
-    flagged = with_attention_flags(sessions, now)
+    """Open sessions with something to do (any flag of ``with_attention_flags``), filtered on the
+    conditions themselves (a filter on the CASE of each flag would hide them from the planner)."""
     any_flag = Q()
-    for name in ATTENTION_REASONS:
-        any_flag |= Q(**{name: True})
-    return flagged.filter(any_flag)
+    for condition in _attention_conditions(now).values():
+        any_flag |= condition
+    return with_attention_flags(sessions.filter(status=SessionStatus.OPEN), now).filter(any_flag)
 
 
 def attention_reasons(session: TeachingSession) -> list[str]:
@@ -197,23 +224,30 @@ def marked_bookings(session: TeachingSession) -> list[Booking]:
 class MySessions:
     invitations: list[Booking]
     upcoming: list[Booking]
-    past: list[Booking]
+    # Newest first, for the page to show 25 at a time: a long-standing volunteer has hundreds.
+    past: QuerySet[Booking]
 
 
 PAST_STATUSES = {BookingStatus.ATTENDED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED}
+MY_PAST_PAGE_SIZE = 25
 
 
 def my_sessions(profile: VolunteerProfile, now: datetime.datetime) -> MySessions:
-    """Invitations to answer, places to come and the past, from one query."""
-    invitations, upcoming, past = [], [], []
-    for booking in own_bookings(profile).order_by("session__starts_at", "pk"):
-        if booking.status == BookingStatus.INVITED and booking.invitation_expires_at > now:
-            invitations.append(booking)
-        elif booking.status == BookingStatus.ACCEPTED and booking.session.ends_at > now:
-            upcoming.append(booking)
-        elif booking.status in PAST_STATUSES or booking.status == BookingStatus.ACCEPTED:
-            past.append(booking)
-    return MySessions(invitations=invitations, upcoming=upcoming, past=past[::-1])
+    """Invitations to answer and places to come, soonest first (one query: they are few, whatever
+    the volunteer's history), and the past (attended, missed, cancelled, or taken place and not yet
+    marked) as a queryset, newest first."""
+    current = own_bookings(profile).filter(
+        Q(status=BookingStatus.INVITED, invitation_expires_at__gt=now)
+        | Q(status=BookingStatus.ACCEPTED, session__ends_at__gt=now)
+    )
+    invitations: list[Booking] = []
+    upcoming: list[Booking] = []
+    for booking in current.order_by("session__starts_at", "pk"):
+        (invitations if booking.status == BookingStatus.INVITED else upcoming).append(booking)
+    past = own_bookings(profile).filter(
+        Q(status__in=PAST_STATUSES) | Q(status=BookingStatus.ACCEPTED, session__ends_at__lte=now)
+    )
+    return MySessions(invitations=invitations, upcoming=upcoming, past=past.order_by("-session__starts_at", "-pk"))
 
 
 def places_needing_consent(profile: VolunteerProfile, purpose: ConsentPurpose, network: Organisation) -> list[Booking]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core import signing
 from django.db import transaction
+from django.db.models import Case, CharField, Exists, OuterRef, Value, When
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +18,7 @@ from involvement.activity import record_activity
 from involvement.errors import DomainError
 from involvement.links import absolute_url
 from involvement.models import Notification
-from involvement.notifications import queue_notification
+from involvement.notifications import Outgoing, queue_notification, queue_notifications
 from sessions_app import permissions
 from sessions_app.clock import same_wall_time_days_before
 from sessions_app.covered import what_is_covered
@@ -879,47 +881,61 @@ def reminder_due_at(session: TeachingSession, days: int) -> datetime.datetime:
     return same_wall_time_days_before(session.starts_at, days)
 
 
+def _reminder_key(days: int) -> Concat:
+    """``Booking.event_key(f"reminder:{days}d:booking")`` in SQL, for the outer booking."""
+    return Concat(
+        Value(f"reminder:{days}d:booking:"),
+        Cast("pk", output_field=CharField()),
+        Case(
+            When(invitation_round=1, then=Value("")),
+            default=Concat(Value(":round:"), Cast("invitation_round", output_field=CharField())),
+        ),
+        output_field=CharField(),
+    )
+
+
 def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
     """Queue each reminder whose time has come: 7 and 1 days before, at the session's UK wall-clock
     time, once each (the outbox key), only for accepted bookings of open sessions not yet started.
 
     A reminder is never sent late or out of place: not once the nearer reminder is due, and not
-    when its time had passed before the volunteer accepted. Returns how many were queued.
+    when its time had passed before the volunteer accepted. The database selects only what may be
+    due and is not already in the outbox (so a pass with nothing due reads nothing), the exact
+    wall-clock rule is checked here, and the emails are queued in bulk
+    (``involvement.notifications.queue_notifications``: one insert and one publish per batch).
+    Returns how many were queued.
     """
     now = now or timezone.now()
-    horizon = now + datetime.timedelta(days=max(REMINDER_DAYS) + 1)
-    bookings = list(
-        Booking.objects.filter(
-            status=BookingStatus.ACCEPTED,
-            session__status=SessionStatus.OPEN,
-            session__starts_at__gt=now,
-            session__starts_at__lte=horizon,
-        ).select_related("session__module__programme__university", "volunteer__user")
-    )
-    already_sent = set(
-        Notification.objects.filter(
-            unique_key__in=[
-                booking.event_key(f"reminder:{days}d:booking") for booking in bookings for days in REMINDER_DAYS
-            ]
-        ).values_list("unique_key", flat=True)
-    )
-    queued = 0
-    for booking in bookings:
-        session = booking.session
-        windows = sorted(REMINDER_DAYS, reverse=True)  # 7, then 1
-        for index, days in enumerate(windows):
+    windows = sorted(REMINDER_DAYS, reverse=True)  # 7, then 1
+    # The wall clock moves at most an hour at a change of the clocks: the database window is an
+    # hour wider each side, and the exact rule below decides.
+    slack = datetime.timedelta(hours=1)
+    emails: list[Outgoing] = []
+    for index, days in enumerate(windows):
+        nearer = windows[index + 1] if index + 1 < len(windows) else 0
+        bookings = (
+            Booking.objects.filter(
+                status=BookingStatus.ACCEPTED,
+                session__status=SessionStatus.OPEN,
+                session__starts_at__gt=max(now, now + datetime.timedelta(days=nearer) - slack),
+                session__starts_at__lte=now + datetime.timedelta(days=days) + slack,
+            )
+            .alias(reminder_key=_reminder_key(days))
+            .exclude(Exists(Notification.objects.filter(unique_key=OuterRef("reminder_key"))))
+            .select_related("session__module__programme__university", "volunteer__user")
+            .order_by("pk")
+        )
+        for booking in bookings:
+            session = booking.session
             due = reminder_due_at(session, days)
-            until = reminder_due_at(session, windows[index + 1]) if index + 1 < len(windows) else session.starts_at
+            until = reminder_due_at(session, nearer) if nearer else session.starts_at
             accepted_at = booking.responded_at or booking.created_at
             if not (due <= now < until) or due < accepted_at:
                 continue
-            key = booking.event_key(f"reminder:{days}d:booking")
-            if key in already_sent:
-                continue
-            with transaction.atomic():
-                queue_notification(
+            emails.append(
+                Outgoing(
                     template_key="sessions_app/reminder",
-                    unique_key=key,
+                    unique_key=booking.event_key(f"reminder:{days}d:booking"),
                     recipient=booking.volunteer.user,
                     context={
                         **session_context(session),
@@ -929,8 +945,8 @@ def send_due_reminders(*, now: datetime.datetime | None = None) -> int:
                         "my_sessions_url": absolute_url(reverse("sessions_app:my_sessions")),
                     },
                 )
-            queued += 1
-    return queued
+            )
+    return queue_notifications(emails)
 
 
 def check_in_token(check_in: CheckIn) -> str:

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
 from accounts.models import Membership, Organisation, User
+from accounts.sign_in import STAFF_SINCE
 from tests import factories
 from volunteers.models import ConsentPurpose
 from volunteers.services import ensure_consent_purposes
@@ -84,9 +88,22 @@ def world(db: None) -> World:
 
 
 def signed_in(user: User) -> Client:
-    """A client signed in as ``user``, with two-factor done when the user has it."""
+    """A client signed in as ``user``, with two-factor done when the user has it: the session
+    holds allauth's record of a password then a TOTP code, as a real sign-in leaves it (staff
+    pages ask for that record, not just for an authenticator: accounts.sign_in)."""
     client = Client()
     client.force_login(user)
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is not None:
+        now = time.time()
+        session = client.session
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": now, "email": user.email},
+            {"method": "mfa", "at": now, "type": "totp", "id": totp.pk},
+        ]
+        session["account_authentication_methods_user"] = str(user.pk)
+        session[STAFF_SINCE] = now  # as signing in does for staff (accounts.sign_in)
+        session.save()
     return client
 
 

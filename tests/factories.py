@@ -178,3 +178,29 @@ def applicant_ready_to_accept(membership: NetworkMembership) -> NetworkMembershi
     OnboardingCheckFactory(membership=membership, kind=OnboardingCheck.Kind.INDUCTION)
     OnboardingCheckFactory(membership=membership, kind=OnboardingCheck.Kind.CONFIDENTIALITY)
     return membership
+
+
+def pdf_document(*extra_objects: bytes, catalog: bytes = b"") -> bytes:
+    """A small, well-formed one-page PDF (cross-reference table, trailer, startxref), built from
+    bytes: objects 1 to 3 are the catalog (with ``catalog`` added to its dictionary), the pages and
+    the page; ``extra_objects`` are numbered from 4 on."""
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        *extra_objects,
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
+    return bytes(out)
+
+
+# A receipt PDF that passes expenses.receipts.check_receipt.
+RECEIPT_PDF = pdf_document()

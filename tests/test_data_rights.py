@@ -34,6 +34,7 @@ from expenses.models import (
     PrepaidCost,
     Receipt,
     ReimbursementRun,
+    RunLine,
 )
 from feedback.models import FollowUpNote, VolunteerFeedback, WellbeingFollowUp
 from involvement.activity import record_activity
@@ -118,8 +119,18 @@ def build_history(world: World) -> VolunteerProfile:
     ClaimItemFactory(claim=claim, kind=ClaimItem.Kind.MILEAGE, miles=Decimal("12.0"), vehicle="car")
     run = ReimbursementRun.objects.create(organisation=world.university, status=ReimbursementRun.Status.COMPLETED)
     for kind in (Payment.Kind.EXPENSES, Payment.Kind.FEE):
+        RunLine.objects.create(
+            run=run, claim=claim, kind=kind, amount=5, route="payroll", payee_reference="SUP-1001", cost_centre="RAD"
+        )
         Payment.objects.create(
-            key=f"claim-{claim.pk}-{kind}", run=run, claim=claim, volunteer=profile, kind=kind, amount=5
+            key=f"claim-{claim.pk}-{kind}",
+            run=run,
+            claim=claim,
+            volunteer=profile,
+            kind=kind,
+            amount=5,
+            payee_reference="SUP-1001",
+            cost_centre="RAD",
         )
     BookingArrangement.objects.create(booking=attended, taxi_preapproved=True, notes="From home")
     PrepaidCost.objects.create(booking=attended, description="Train ticket", amount=Decimal("12.00"))

@@ -1,6 +1,8 @@
 """Support-staff admin for volunteers. Special-category fields are deliberately left out: DESIGN.md
 names only the volunteer, their leads and (for booked sessions) coordinators as seeing them, and
-consent records are append-only, so they are read-only here."""
+consent records are append-only, so they are read-only here. So is the free text in which people
+tell of their health and lives (``SUPPORT_HIDDEN_TEXT``): the biography, the support contact, an
+application's statement and the lead's answer to it."""
 
 from __future__ import annotations
 
@@ -22,6 +24,12 @@ from volunteers.models import (
 )
 from volunteers.services import SPECIAL_CATEGORY_FIELDS
 
+# Free text that tells of a person's health or life, which support staff never need to read.
+SUPPORT_HIDDEN_TEXT = {
+    VolunteerProfile: ["biography", "support_contact_name", "support_contact_details"],
+    NetworkMembership: ["statement", "decision_message"],
+}
+
 
 class NetworkMembershipInline(admin.TabularInline[NetworkMembership, VolunteerProfile]):
     model = NetworkMembership
@@ -36,7 +44,7 @@ class VolunteerProfileAdmin(admin.ModelAdmin[VolunteerProfile]):
     list_display = ["user", "contact_channel", "perspective", "erased_at"]
     list_filter = ["perspective", "contact_channel"]
     search_fields = ["user__email", "user__name", "preferred_name"]
-    exclude = sorted(SPECIAL_CATEGORY_FIELDS)
+    exclude = sorted(SPECIAL_CATEGORY_FIELDS | set(SUPPORT_HIDDEN_TEXT[VolunteerProfile]))
     readonly_fields = ["user", "erased_at"]
     inlines = [NetworkMembershipInline]
 
@@ -47,6 +55,7 @@ class NetworkMembershipAdmin(admin.ModelAdmin[NetworkMembership]):
     list_filter = ["status", "network"]
     search_fields = ["volunteer__user__email", "volunteer__user__name"]
     readonly_fields = ["volunteer", "network", "status", "status_changed_at", "decided_at", "decided_by"]
+    exclude = SUPPORT_HIDDEN_TEXT[NetworkMembership]
 
 
 @admin.register(ExperienceTag)

@@ -347,7 +347,8 @@ class WeeklyAvailability(models.Model):
                 condition=Q(part_of_day__in=["morning", "afternoon", "evening"]), name="weekly_availability_part"
             ),
         ]
-        indexes = [models.Index(fields=["weekday", "part_of_day"], name="weekly_availability_slot_idx")]
+        # Who is free in a slot, answered from the index alone (matching asks it for every session).
+        indexes = [models.Index(fields=["weekday", "part_of_day", "volunteer"], name="weekly_availability_slot_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.get_part_of_day_display().lower()}"

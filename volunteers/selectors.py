@@ -6,7 +6,8 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -216,29 +217,42 @@ class NetworkFilters:
     checks_expiring: bool = False
 
 
+NETWORK_LIST_FIELDS = (
+    "network_id",
+    "status",
+    "paused_until",
+    "volunteer__preferred_name",
+    "volunteer__perspective",
+    "volunteer__erased_at",
+    "volunteer__user__name",
+    "volunteer__user__email",
+)
+
+
 def network_memberships(network: Organisation, filters: NetworkFilters) -> QuerySet[NetworkMembership]:
     """The network's volunteers, filtered in the database, with what the list shows joined."""
     today = timezone.localdate()
+    # Counted by a subquery per membership shown, not a join and GROUP BY over the whole network
+    # before LIMIT; the paginator's count() leaves it out.
+    expiring = (
+        OnboardingCheck.objects.filter(
+            membership=OuterRef("pk"),
+            expires_on__gte=today,
+            expires_on__lte=today + datetime.timedelta(days=CHECK_EXPIRY_WARNING_DAYS),
+        )
+        .order_by()
+        .values("membership")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     queryset = (
         NetworkMembership.objects.filter(network=network, volunteer__erased_at__isnull=True)
         .select_related("volunteer__user")
-        .prefetch_related(
-            Prefetch("volunteer__experience_tags"),
-            Prefetch(
-                "checks",
-                queryset=OnboardingCheck.objects.order_by("kind", "name"),
-            ),
-        )
-        .annotate(
-            expiring_checks=Count(
-                "checks",
-                filter=Q(
-                    checks__expires_on__gte=today,
-                    checks__expires_on__lte=today + datetime.timedelta(days=CHECK_EXPIRY_WARNING_DAYS),
-                ),
-                distinct=True,
-            )
-        )
+        # Only what the list shows: the network's every row is joined and sorted by name before
+        # the page is cut, and whole profiles (biographies, adjustments) are wide.
+        .only(*NETWORK_LIST_FIELDS)
+        .prefetch_related(Prefetch("volunteer__experience_tags"))
+        .annotate(expiring_checks=Coalesce(Subquery(expiring, output_field=IntegerField()), 0))
         .order_by("volunteer__user__name", "pk")
     )
     if filters.search:

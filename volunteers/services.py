@@ -596,25 +596,82 @@ def add_experience_tag(*, network: Organisation, name: str, actor: User) -> Expe
     return tag
 
 
-def record_special_category_view(*, profile: VolunteerProfile, actor: User, where: str) -> None:
-    """Log that someone other than the volunteer was shown their special-category data."""
-    if _is_staff_actor(actor, profile):
-        record_activity(actor=actor, action="volunteer.special_category_viewed", target=profile, data={"page": where})
+# Who was shown special-category data is recorded once per page view, per network whose volunteers
+# it showed (usually one): an ActivityLog row whose ``organisation`` is that network, found through
+# the (organisation, action, created_at) index by the network's leads (``special_category_views``).
+SPECIAL_CATEGORY_VIEW_ACTIONS = ("volunteer.special_category_viewed", "volunteer.special_category_listed")
+
+
+def _networks_of(volunteer_ids: list[int]) -> dict[int, list[int]]:
+    """Each network (id) the volunteers belong to, not counting those they left, with their ids."""
+    networks: dict[int, list[int]] = {}
+    rows = (
+        NetworkMembership.objects.filter(volunteer_id__in=volunteer_ids)
+        .exclude(status=NetworkMembership.Status.LEFT)
+        .values_list("network_id", "volunteer_id")
+        .order_by("network_id", "volunteer_id")
+    )
+    for network_id, volunteer_id in rows:
+        networks.setdefault(network_id, []).append(volunteer_id)
+    return networks
+
+
+def record_special_category_view(
+    *, profile: VolunteerProfile, actor: User, where: str, network: Organisation | None = None
+) -> None:
+    """Log that someone other than the volunteer was shown their special-category data: one row
+    for ``network`` (the page's, on a lead's page), else one per network the volunteer is in."""
+    if not _is_staff_actor(actor, profile):
+        return
+    network_ids: list[int | None] = [network.pk] if network is not None else [*_networks_of([profile.pk])]
+    if not network_ids:  # in no network any more: still recorded
+        network_ids = [None]
+    content_type = ContentType.objects.get_for_model(VolunteerProfile)
+    ActivityLog.objects.bulk_create(
+        ActivityLog(
+            actor=actor,
+            action="volunteer.special_category_viewed",
+            content_type=content_type,
+            object_id=str(profile.pk),
+            organisation_id=network_id,
+            data={"page": where},
+        )
+        for network_id in network_ids
+    )
 
 
 def record_special_category_list_view(
-    *, profiles: Iterable[VolunteerProfile], actor: User, where: str, organisation: Organisation | None = None
+    *,
+    profiles: Iterable[VolunteerProfile],
+    actor: User,
+    where: str,
+    organisation: Organisation | None = None,
+    network: Organisation | None = None,
 ) -> None:
-    """Log, in one row (one query whatever the page size), that a list showed staff these
-    volunteers' special-category data (their experience): ``data["volunteers"]`` holds their ids."""
+    """Log that a page showed staff these volunteers' special-category data (their experience,
+    their adjustments): one row per network whose volunteers were shown, ``data["volunteers"]``
+    holding their ids, whatever the page size. ``network``: the page is that network's own (a
+    lead's), so every one shown is its volunteer; otherwise (a coordinator's page at
+    ``organisation``, kept as ``data["from"]``) one query finds their networks."""
     shown = sorted(profile.pk for profile in profiles if _is_staff_actor(actor, profile))
-    if shown:
-        record_activity(
+    if not shown:
+        return
+    by_network: dict[int | None, list[int]] = {network.pk: shown} if network is not None else {}
+    if network is None:
+        for network_id, ids in _networks_of(shown).items():
+            by_network[network_id] = ids
+    if not by_network:  # shown, yet in no network any more: still recorded
+        by_network = {None: shown}
+    extra = {"from": organisation.pk} if organisation is not None and network is None else {}
+    ActivityLog.objects.bulk_create(
+        ActivityLog(
             actor=actor,
             action="volunteer.special_category_listed",
-            organisation=organisation,
-            data={"page": where, "volunteers": shown},
+            organisation_id=network_id,
+            data={"page": where, "volunteers": ids, **extra},
         )
+        for network_id, ids in by_network.items()
+    )
 
 
 # Consent -----------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ urlpatterns = [
     path(f"{MEMBER}/checks/<int:check_pk>/", network.CheckEditView.as_view(), name="check_edit"),
     path(f"{MEMBER}/consent/", network.ConsentRecordView.as_view(), name="consent_record"),
     path("networks/<slug:slug>/experience/", network.ExperienceTagsView.as_view(), name="tags"),
+    path("networks/<slug:slug>/data-views/", network.DataViewsView.as_view(), name="data_views"),
     # Leads and partnered coordinators: a volunteer's summary (name, perspective, experience, biography).
     path("volunteers/<int:pk>/", network.VolunteerSummaryView.as_view(), name="volunteer_summary"),
     # Org admins: consent wording.

@@ -16,6 +16,19 @@ class ConfirmForm(forms.Form):
     """A decision with nothing to fill in (approving, entering a paper claim)."""
 
 
+class ApproveForm(forms.Form):
+    """Approving: with the reason for going over budget, which the pages show (and the service
+    asks for) only when approving takes the programme past its budget for the year."""
+
+    over_budget_reason = forms.CharField(
+        label="Reason for going over budget",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded with your approval in the audit trail, for finance. The volunteer does not see it.",
+    )
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label="Why is the claim rejected?",

@@ -1,5 +1,6 @@
-"""Forms for finance: a new rate card, and the university a payment run is for. They validate and
-never write: the views pass ``cleaned_data`` to ``expenses.services``, which checks the rules again.
+"""Forms for finance: a new rate card, the university a payment run is for, a payee reference, the
+finance settings and a programme's cost codes. They validate and never write: the views pass
+``cleaned_data`` to ``expenses.services``, which checks the rules again.
 
 Amounts are text inputs with ``inputmode="decimal"``, read as ``Decimal`` pounds and pence.
 """
@@ -14,15 +15,16 @@ from django import forms
 from django.db.models import QuerySet
 
 from accounts.models import Organisation
-from expenses.models import ClaimItem, FeeRate, RateCard
+from expenses.models import ClaimItem, FeeRate, FinanceSettings, PayRoute, RateCard
 from expenses.rates import receipt_kinds
 from involvement.forms import MoneyField
+from involvement.widgets import DateInput
 from sessions_app.models import TeachingSession
 
 Kind = TeachingSession.Kind
 # A receipt is never asked for mileage: its amount is computed from the miles.
 RECEIPT_KINDS = [(kind.value, kind.label) for kind in ClaimItem.Kind if kind != ClaimItem.Kind.MILEAGE]
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = DateInput()
 CARD_FIELDS = (
     "effective_from",
     "car_rate",
@@ -198,8 +200,8 @@ class RateCardForm(forms.Form):
         return fees
 
 
-class RunStartForm(forms.Form):
-    """Which university's approved claims to pay (one of those where the user does finance)."""
+class RunPreviewForm(forms.Form):
+    """Which university's next payment run to preview (one of those where the user does finance)."""
 
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.none(),
@@ -212,3 +214,91 @@ class RunStartForm(forms.Form):
     def __init__(self, *args: Any, universities: QuerySet[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = universities  # type: ignore[attr-defined]  # a ModelChoiceField
+
+
+class PayeeReferenceForm(forms.Form):
+    """A volunteer's payee reference. Its format is checked by the service (``expenses.codes``),
+    which says what is wrong by the field."""
+
+    reference = forms.CharField(
+        label="Payee reference",
+        strip=False,
+        help_text="Their supplier or payroll number in the university’s finance system, exactly as it shows it: "
+        "letters, digits and - / _ . only, no spaces, at most 30 characters. Never bank details.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+        error_messages={
+            "required": "Please enter the volunteer’s payee reference from the university’s finance system."
+        },
+    )
+
+
+ROUTE_CHOICES = [
+    (PayRoute.PAYROLL.value, "Payroll: paid with the university’s pay runs"),
+    (PayRoute.ACCOUNTS_PAYABLE.value, "Accounts payable: paid by bank transfer as a supplier"),
+]
+
+
+class FinanceSettingsForm(forms.Form):
+    """How a university pays. The service checks the rules again (a route cannot change while a
+    run is in progress)."""
+
+    fee_route = forms.ChoiceField(
+        label="Involvement fees are paid through",
+        choices=ROUTE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Please choose how fees are paid.",
+            "invalid_choice": "Please choose payroll or accounts payable.",
+        },
+    )
+    expenses_route = forms.ChoiceField(
+        label="Expenses are paid through",
+        choices=ROUTE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Please choose how expenses are paid.",
+            "invalid_choice": "Please choose payroll or accounts payable.",
+        },
+    )
+    payee_form_url = forms.CharField(
+        label="Address of the payee form (optional)",
+        required=False,
+        help_text="The page where a volunteer finds the university’s payee (supplier or payroll) form, starting "
+        "https://. Volunteers are sent it once, when their first claim is approved. Without one, they are told "
+        "finance will contact them.",
+        widget=forms.URLInput(attrs={"autocomplete": "url", "inputmode": "url"}),
+    )
+    payment_target_days = whole_number(
+        "Days to pay a claim",
+        1,
+        365,
+        "days",
+        help_text="From a claim being sent to its payment. Claims taking longer are flagged in the claims queue.",
+    )
+
+    @staticmethod
+    def initial_from(settings: FinanceSettings) -> dict[str, Any]:
+        return {
+            "fee_route": settings.fee_route,
+            "expenses_route": settings.expenses_route,
+            "payee_form_url": settings.payee_form_url,
+            "payment_target_days": settings.payment_target_days,
+        }
+
+
+class CostCodesForm(forms.Form):
+    """A programme's cost centre and nominal code. Their formats are checked by the service
+    (``expenses.codes``), which says what is wrong by the field."""
+
+    cost_centre = forms.CharField(
+        label="Cost centre",
+        required=False,
+        help_text="2 to 12 letters, digits and hyphens, for example RAD-4410. Leave it blank if there is none yet.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    nominal_code = forms.CharField(
+        label="Nominal code",
+        required=False,
+        help_text="4 to 8 digits, for example 5120. Leave it blank if there is none yet.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )

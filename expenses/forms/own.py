@@ -15,12 +15,13 @@ from django.core.validators import RegexValidator
 
 from expenses.models import Claim, ClaimItem
 from involvement.forms import MoneyField
+from involvement.widgets import DateInput
 
 Kind = ClaimItem.Kind
 FeeChoice = Claim.FeeChoice
 
 DECIMAL_INPUT = {"inputmode": "decimal", "autocomplete": "off"}
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = DateInput()
 RECEIPT_TYPES = ".pdf,.jpg,.jpeg,.png"
 # Outward code, a space (optional when typed), inward code: LS1 4DY, SW1A 1AA, M1 1AE.
 UK_POSTCODE = RegexValidator(

@@ -9,6 +9,12 @@ needs only sign-in: ``selectors.receipts_visible_to`` lets the claimant, the app
 of that university have it, and anyone else finds it missing (404). Whether a decision can be
 made is ``permissions.can_decide``. Every write is a call to ``expenses.services``; a ClaimError
 is shown on the page (status 400) by the field it names, with nothing changed.
+
+Beside a claim, the review and approve pages show its programme's budget for the academic year
+(``selectors.claim_budget_position``) and what approving the claim brings it to; past the budget,
+approving needs a reason (``permissions.over_budget_refusal``, enforced by ``approve_claim``). The
+queue shows the budgets of the programmes on the page, and every claim's days to payment
+(``selectors.with_days_to_payment``), which it can sort by.
 """
 
 from __future__ import annotations
@@ -32,11 +38,12 @@ from django.views.generic import TemplateView
 from accounts.models import Membership
 from accounts.permissions import RoleRequiredMixin, acting_user, organisations_with_role
 from expenses import permissions, selectors, services
-from expenses.forms.approver import ConfirmForm, PrepaidCostForm, RejectForm, ReturnForm, TaxiForm
+from expenses.forms.approver import ApproveForm, ConfirmForm, PrepaidCostForm, RejectForm, ReturnForm, TaxiForm
 from expenses.models import Claim, Receipt
 from expenses.receipts import EXTENSIONS
 from expenses.services import ClaimError
 from involvement.forms_views import FormT, ServiceFormView
+from sessions_app.clock import LONDON
 from sessions_app.models import Booking
 
 COORDINATOR = Membership.Role.COORDINATOR
@@ -57,6 +64,8 @@ ORDERINGS = {
     "approved": ("decided_at", "pk"),
     "all": ("-created_at", "-pk"),
 }
+# The usual order of each view (above), or the claims waiting longest for payment first.
+SORTS = {"usual": "Usual order", "days": "Longest waiting for payment first"}
 UNSAFE_IN_NAMES = re.compile(r"[^A-Za-z0-9 ()_-]+")
 
 
@@ -68,6 +77,37 @@ def download_name(receipt: Receipt) -> str:
     stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     stem = re.sub(r"_+", "_", UNSAFE_IN_NAMES.sub("_", stem)).strip(" ._-")[:80].strip(" ._-")
     return f"{stem or 'receipt'}.{EXTENSIONS.get(receipt.content_type, 'bin')}"
+
+
+@dataclass(frozen=True)
+class ClaimBudget:
+    """The budget paying for a claim under review (``position``), and the claim's totals. Only a
+    claim waiting for a decision adds to the budget's commitments when approved; an approved or
+    paid one is in them already."""
+
+    claim: Claim
+    position: selectors.BudgetPosition
+    totals: dict[str, Decimal]
+
+    @property
+    def deciding(self) -> bool:
+        return self.claim.status == ClaimStatus.SUBMITTED
+
+    @property
+    def after(self) -> Decimal:
+        """Spent and committed once this claim is approved."""
+        return self.position.after(self.totals["total"])
+
+    @property
+    def goes_over(self) -> bool:
+        """Whether approving it takes the programme past its budget (it needs a reason)."""
+        return self.deciding and permissions.approval_goes_over_budget(self.position, self.totals["total"])
+
+    @property
+    def over_by(self) -> Decimal:
+        """How far past the budget approving this claim takes it (£0.00 within it)."""
+        budget = self.position.budget
+        return Decimal("0.00") if budget is None else max(self.after - budget, Decimal("0.00"))
 
 
 @dataclass(frozen=True)
@@ -98,17 +138,29 @@ class ApproverClaimMixin(ApproverMixin):
 
     def get_claim(self) -> Claim:
         if not hasattr(self, "_claim"):
-            self._claim = get_object_or_404(selectors.with_claim_page_joins(self.claims()), pk=self.kwargs["pk"])
+            claims = selectors.with_days_to_payment(
+                selectors.with_claim_page_joins(self.claims()), timezone.localdate(timezone.now(), LONDON)
+            )
+            self._claim = get_object_or_404(claims, pk=self.kwargs["pk"])
         return self._claim
+
+    def get_budget(self) -> ClaimBudget:
+        """The claim's programme budget, and what approving the claim would bring it to."""
+        if not hasattr(self, "_budget"):
+            claim = self.get_claim()
+            self._budget = ClaimBudget(claim, selectors.claim_budget_position(claim), selectors.claim_totals(claim))
+        return self._budget
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]  # mixin over a View
         context["claim"] = claim = self.get_claim()
         actor = acting_user(self.request)
+        budget = self.get_budget()
         context["session"] = claim.booking.session
-        context["totals"] = selectors.claim_totals(claim)
+        context["totals"] = budget.totals
         context["deciding"] = permissions.can_decide(claim, actor)
         context["decide_refusal"] = permissions.decide_refusal(claim, actor)
+        context["budget"] = budget
         return context
 
 
@@ -117,7 +169,9 @@ class ApproverClaimMixin(ApproverMixin):
 
 class QueueView(ApproverMixin, TemplateView):
     """Claims waiting for a decision (the default), overdue, returned, approved, or all, 50 to a
-    page, in a fixed number of queries."""
+    page, in each view's usual order or longest waiting for payment first (``?sort=days``), with
+    the budgets of the programmes on the page: in a fixed number of queries (one more for each
+    further academic year the page's claims fall in)."""
 
     template_name = "expenses/approver/claim_queue.html"
 
@@ -125,16 +179,29 @@ class QueueView(ApproverMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         show = self.request.GET.get("show", "submitted")
         show = show if show in SHOWS else "submitted"
+        sort = self.request.GET.get("sort", "usual")
+        sort = sort if sort in SORTS else "usual"
         now = timezone.now()
         cutoffs = selectors.approval_cutoffs(selectors.approver_universities(acting_user(self.request)), now)
-        claims = selectors.queue_rows(self.claims())
+        claims = selectors.with_days_to_payment(selectors.queue_rows(self.claims()), timezone.localdate(now, LONDON))
         if show == "overdue":
             claims = selectors.overdue(claims, cutoffs)
         elif show != "all":
             claims = claims.filter(status=show)
-        page = Paginator(claims.order_by(*ORDERINGS[show]), PAGE_SIZE).get_page(self.request.GET.get("page"))
-        rows = selectors.with_waiting(page.object_list, cutoffs, now)
-        context.update(show=show, shows=SHOWS, heading=SHOWS[show], page_obj=page, claims=rows)
+        ordering = selectors.QUEUE_SORTS_BY_DAYS if sort == "days" else ORDERINGS[show]
+        page = Paginator(claims.order_by(*ordering), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        rows = selectors.with_waiting(page.object_list, cutoffs)
+        positions = selectors.budget_positions(selectors.budget_key(claim.booking.session) for claim in rows)
+        context.update(
+            show=show,
+            shows=SHOWS,
+            sort=sort,
+            sorts=SORTS,
+            heading=SHOWS[show],
+            page_obj=page,
+            claims=rows,
+            budgets=sorted(positions.values(), key=lambda position: (position.programme, position.academic_year)),
+        )
         return context
 
 
@@ -154,6 +221,7 @@ class ReviewView(ApproverClaimMixin, TemplateView):
             items=list(selectors.claim_items(claim)),
             prepaid=list(selectors.prepaid_costs(claim.booking_id)),
             can_edit=permissions.can_edit_claim(claim, acting_user(self.request)),
+            approve_form=ApproveForm(),
             reject_form=RejectForm(),
             return_form=ReturnForm(),
         )
@@ -177,15 +245,24 @@ class DecisionView(ApproverClaimMixin, ServiceFormView[FormT]):
         return reverse("expenses:queue")
 
 
-class ApproveView(DecisionView[ConfirmForm]):
+class ApproveView(DecisionView[ApproveForm]):
+    """Approving, with the reason for going over budget when approving takes the claim's programme
+    past its budget (the service refuses without it, by the field)."""
+
     template_name = "expenses/approver/claim_decision.html"
-    form_class = ConfirmForm
+    form_class = ApproveForm
     decision = Decision("approve", "Approve", "Approve the claim", "btn-primary")
 
-    def act(self, form: ConfirmForm) -> str:
-        claim = services.approve_claim(claim=self.get_claim(), actor=acting_user(self.request))
+    def act(self, form: ApproveForm) -> str:
+        over_budget = self.get_budget().goes_over
+        claim = services.approve_claim(
+            claim=self.get_claim(),
+            actor=acting_user(self.request),
+            over_budget_reason=form.cleaned_data["over_budget_reason"],
+        )
         name = claim.volunteer.display_name
-        return f"Claim {claim.reference} is approved. We have emailed {name} to let them know."
+        recorded = " Your reason for going over budget is recorded." if over_budget else ""
+        return f"Claim {claim.reference} is approved. We have emailed {name} to let them know.{recorded}"
 
 
 class RejectView(DecisionView[RejectForm]):

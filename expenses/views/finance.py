@@ -1,5 +1,6 @@
 """Finance pages: the universities' rate cards (finance officers and org admins) and reimbursement
-runs (finance officers): the runs, starting one, its progress and result, and the export.
+runs (finance officers): the runs, previewing the next one, starting a preview, its progress and
+result, and the exports of each route.
 
 A user needs one of the pages' roles at a university (else 403); every card and run comes through
 a queryset of the universities where the role is held (``expenses.selectors``), so another
@@ -16,7 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -29,10 +30,11 @@ from django.views.generic import TemplateView
 
 from accounts.models import Membership, Organisation
 from accounts.permissions import RoleRequiredMixin, acting_user, has_role, organisations_with_role
-from expenses import permissions, selectors, services
-from expenses.forms.finance import RateCardForm, RunStartForm
-from expenses.models import ClaimItem, FeeRate, RateCard, ReimbursementRun
+from expenses import exports, permissions, selectors, services
+from expenses.forms.finance import RateCardForm, RunPreviewForm
+from expenses.models import ClaimItem, FeeRate, PayRoute, RateCard, ReimbursementRun
 from expenses.services import ClaimError
+from involvement.exports import csv_response, xlsx_response
 from involvement.forms_views import ServiceFormView
 from sessions_app.models import TeachingSession
 
@@ -166,21 +168,25 @@ class RunsMixin(UniversityRoleMixin):
 
 
 class RunListView(RunsMixin, TemplateView):
-    """The runs of the user's universities, newest first, 50 to a page, and what is waiting: with
-    the button to start a run where ``permissions.can_start_run``, else why not."""
+    """The runs of the user's universities (not the previews), newest first, 50 to a page, and what
+    is waiting at each university: with the button to preview the next run where
+    ``permissions.can_preview_run``, else why not."""
 
     template_name = "expenses/finance/run_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        page = Paginator(self.runs().order_by("-created_at", "-pk"), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        started = selectors.started_runs_of(self.university_ids()).order_by(
+            F("started_at").desc(nulls_last=True), "-pk"
+        )
+        page = Paginator(started, PAGE_SIZE).get_page(self.request.GET.get("page"))
         actor = acting_user(self.request)
         going = selectors.runs_in_progress(self.university_ids())
         waiting = [
             (
                 row,
-                permissions.start_run_refusal(
-                    row.university, actor, waiting=row.claims, in_progress=row.university.pk in going
+                permissions.preview_run_refusal(
+                    row.university, actor, waiting=row.claims, ready=row.ready, in_progress=row.university.pk in going
                 ),
             )
             for row in selectors.waiting_by_university(self.universities)
@@ -194,29 +200,50 @@ class RunListView(RunsMixin, TemplateView):
         return context
 
 
-class RunStartView(UniversityRoleMixin, View):
-    """Start a run for one university; a refusal (nothing to pay, a run going) comes back as a message."""
+class RunPreviewView(UniversityRoleMixin, View):
+    """Preview the next run of one university (nothing is paid yet), then show the preview; a
+    refusal (nothing ready to pay, a run going) comes back as a message on the runs page."""
 
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = RunStartForm(request.POST, universities=self.university_queryset())
+        form = RunPreviewForm(request.POST, universities=self.university_queryset())
         if not form.is_valid():
             messages.error(request, " ".join(str(message) for message in form.errors["organisation"]))
             return redirect("expenses:runs")
         try:
-            run = services.start_run(organisation=form.cleaned_data["organisation"], actor=acting_user(request))
+            run = services.preview_run(organisation=form.cleaned_data["organisation"], actor=acting_user(request))
         except ClaimError as error:
             messages.error(request, str(error))
             return redirect("expenses:runs")
-        messages.success(request, "The payment run has started. This page shows how it is going.")
+        messages.success(request, "Here is what the run will pay. Nothing has been paid yet.")
+        return redirect("expenses:run", pk=run.pk)
+
+
+class RunStartView(RunsMixin, View):
+    """Start a previewed run: it pays exactly its preview. A refusal (started already, stale, a run
+    going) comes back as a message on the run's page, and nothing is paid twice."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        run = get_object_or_404(self.runs(), pk=kwargs["pk"])
+        try:
+            services.start_run(run=run, actor=acting_user(request))
+        except ClaimError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "The payment run has started. This page shows how it is going.")
         return redirect("expenses:run", pk=run.pk)
 
 
 class RunDetailView(RunsMixin, TemplateView):
-    """A run's progress and, once completed, its payments and total. While it is queued or
-    running the progress part asks for itself again every 3 seconds through htmx (an htmx
-    request gets that part alone); without JavaScript the page has a Refresh link."""
+    """A run's page. A preview: what the run will pay, by route, each payment line (50 to a page),
+    what is held back and why, and the button to start it where ``permissions.can_start_run``,
+    else why not. Queued or running: its progress, which asks for itself again every 3 seconds
+    through htmx (an htmx request gets that part alone; without JavaScript there is a Refresh
+    link). Completed: what was paid by route, with totals from the database and the exports of
+    each route, and every payment (50 to a page)."""
 
     template_name = "expenses/finance/run_detail.html"
     partial_template_name = "expenses/finance/includes/_run_progress.html"
@@ -234,28 +261,46 @@ class RunDetailView(RunsMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         run = get_object_or_404(self.runs(), pk=self.kwargs["pk"])
-        payments = []
-        if run.status == RunStatus.COMPLETED:
-            payments = list(selectors.run_payments(run))
-            for payment in payments:
-                payment.payee_reference = services.payee_reference(payment.volunteer)  # type: ignore[attr-defined]
+        number = self.request.GET.get("page")
+        context.update(run=run, in_progress=run.status in {RunStatus.QUEUED, RunStatus.RUNNING})
+        if run.status == RunStatus.PREVIEW:
+            refusal = permissions.start_run_refusal(run, acting_user(self.request))
+            page = Paginator(selectors.run_lines(run), PAGE_SIZE).get_page(number)
+            context.update(
+                totals=selectors.run_line_totals(run),
+                page_obj=page,
+                lines=list(page.object_list),
+                held_back=selectors.held_back(run),
+                refusal=refusal,
+                stale=refusal in {permissions.STALE_PREVIEW, permissions.PREVIEW_CHANGED},
+            )
+        elif run.status == RunStatus.COMPLETED:
+            paid = Paginator(selectors.run_payments(run), PAGE_SIZE).get_page(number)
+            context.update(
+                totals=selectors.run_payment_totals(run),
+                page_obj=paid,
+                payments=list(paid.object_list),
+            )
+        totals = context.get("totals", [])
         context.update(
-            run=run,
-            payments=payments,
-            total=sum((payment.amount for payment in payments), Decimal("0.00")),
-            in_progress=run.status != RunStatus.COMPLETED,
+            total=sum((row.total for row in totals), Decimal("0.00")), count=sum(row.count for row in totals)
         )
         return context
 
 
 @method_decorator(never_cache, name="dispatch")
 class RunExportView(RunsMixin, View):
-    """The completed run's finance export as a CSV attachment (a run not completed: 404)."""
+    """A completed run's export of one route (``payroll`` or ``accounts_payable``), as CSV or XLSX
+    (``extension``), built from its payments. A run not completed, or another route: 404."""
+
+    extension = "csv"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         run = get_object_or_404(self.runs(), pk=kwargs["pk"])
-        if run.status != RunStatus.COMPLETED:
-            raise Http404("The export is written when the run has finished.")
-        response = HttpResponse(run.export_csv, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="finance-export-run-{run.pk}.csv"'
-        return response
+        route = kwargs["route"]
+        if run.status != RunStatus.COMPLETED or route not in PayRoute.values:
+            raise Http404("The exports are written when the run has finished, one for each route.")
+        name = exports.filename(run, route, self.extension)
+        if self.extension == "xlsx":
+            return xlsx_response(exports.export_xlsx(run, route), filename=name)
+        return csv_response(exports.export_csv(run, route), filename=name)

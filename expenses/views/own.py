@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -38,6 +39,7 @@ from expenses.services import ClaimError
 from involvement.exports import csv_response, write_csv
 from involvement.forms_views import ServiceFormView
 from involvement.pdf import pdf_response, render_pdf
+from sessions_app.clock import LONDON
 from sessions_app.models import Booking
 from volunteers.apps import is_volunteer
 from volunteers.views.own import VolunteerRequiredMixin
@@ -57,6 +59,9 @@ def money(amount: Decimal) -> str:
 # The money page -------------------------------------------------------------------------------
 
 
+CLAIMS_PAGE_SIZE = 25
+
+
 class MoneyView(VolunteerRequiredMixin, TemplateView):
     template_name = "expenses/own/money.html"
 
@@ -68,7 +73,9 @@ class MoneyView(VolunteerRequiredMixin, TemplateView):
             (item, permissions.can_open_claim(item.booking, user, has_claim=False, deadline=item.deadline))
             for item in selectors.claimable_sessions(self.profile)
         ]
-        context["claims"] = selectors.own_claims(self.profile)
+        # 25 to a page: a long-standing volunteer has claimed for every session for years.
+        page = Paginator(selectors.own_claims(self.profile), CLAIMS_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(claims=list(page.object_list), page_obj=page)
         context["tax_years"] = selectors.paid_by_tax_year(self.profile)
         return context
 
@@ -211,7 +218,10 @@ class ClaimPageMixin(LoginRequiredMixin):
 
     def get_claim(self) -> Claim:
         if not hasattr(self, "_claim"):
-            visible = selectors.with_claim_page_joins(selectors.claims_visible_to(self.actor))
+            visible = selectors.with_days_to_payment(
+                selectors.with_claim_page_joins(selectors.claims_visible_to(self.actor)),
+                timezone.localdate(timezone.now(), LONDON),
+            )
             self._claim = get_object_or_404(visible, pk=self.kwargs["pk"])
         return self._claim
 

@@ -60,7 +60,7 @@ class FollowUpListView(NetworkMixin, TemplateView):
             profiles=[follow_up.volunteer for follow_up in context["follow_ups"]],
             actor=acting_user(request),
             where="follow_ups",
-            organisation=context["network"],
+            network=context["network"],
         )
         return self.render_to_response(context)
 
@@ -107,8 +107,9 @@ class FollowUpDetailView(FollowUpMixin, TemplateView):
     template_name = "feedback/lead/followup_detail.html"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        follow_up = self.get_follow_up()
         record_special_category_view(
-            profile=self.get_follow_up().volunteer, actor=acting_user(request), where="follow_up"
+            profile=follow_up.volunteer, actor=acting_user(request), where="follow_up", network=follow_up.network
         )
         return super().get(request, *args, **kwargs)
 

@@ -15,20 +15,21 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Membership, Partnership, User
+from involvement.widgets import DateInput, TimeInput
 from sessions_app.clock import ClockError, london_datetime
 from sessions_app.models import Module, TeachingSession
 from volunteers.models import ConsentPurpose, ExperienceTag
 
 COORDINATOR = Membership.Role.COORDINATOR
 PLACES_MESSAGE = "Please enter a number of places from 1 to 500."
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = DateInput()
 TIME_HELP = "UK time, on the 24-hour clock: for example 14:30."
 
 
 def _time_field(label: str) -> forms.TimeField:
     return forms.TimeField(
         label=label,
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        widget=TimeInput(),
         help_text=TIME_HELP,
         error_messages={"invalid": "Please enter a time on the 24-hour clock, for example 14:30."},
     )

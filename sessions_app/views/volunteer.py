@@ -134,7 +134,8 @@ class BookingInvitationView(TemplateView):
 
 
 class MySessionsView(VolunteerRequiredMixin, TemplateView):
-    """Invitations to answer, upcoming places, and the past: one query for all three."""
+    """Invitations to answer and upcoming places (one query), and the past 25 to a page (two):
+    the same number of queries however long the volunteer's history."""
 
     template_name = "sessions_app/volunteer/my_sessions.html"
 
@@ -143,7 +144,10 @@ class MySessionsView(VolunteerRequiredMixin, TemplateView):
         sessions = selectors.my_sessions(self.profile, timezone.now())
         for booking in sessions.invitations:
             booking.answer_url = invitation_url(booking)  # type: ignore[attr-defined]  # for the template
-        context.update(invitations=sessions.invitations, upcoming=sessions.upcoming, past=sessions.past)
+        page = Paginator(sessions.past, selectors.MY_PAST_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            invitations=sessions.invitations, upcoming=sessions.upcoming, past=list(page.object_list), page_obj=page
+        )
         return context
 
 

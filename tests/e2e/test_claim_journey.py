@@ -1,7 +1,8 @@
 """A claim's journey through the real pages: the demo volunteer claims a bus fare with a photo of
-the ticket for a session she attended, the coordinator approves it from the queue, finance starts
-a payment run (the task runs at once in the tests) and sees it completed, and the volunteer sees
-her claim paid."""
+the ticket for a session she attended, the coordinator approves it from the queue, finance previews
+the payment run and starts it (the task runs at once in the tests) and sees it completed, and the
+volunteer sees her claim paid. The payment journey with payee set-up and both exports is
+test_payment_journey.py."""
 
 from __future__ import annotations
 
@@ -93,14 +94,21 @@ def test_volunteer_claims_coordinator_approves_finance_pays_and_volunteer_sees_p
     assert (claim.status, claim.decided_by.email) == ("approved", "coordinator@example.org")
     coordinator.context.close()
 
-    # Finance starts a payment run; it pays the approved claims, Siân's among them.
+    # Finance previews the payment run and starts it; it pays the approved claims of volunteers
+    # with a payee reference, Siân's among them (Oluwaseun's waits for his payee set-up).
     finance = new_page(page)
     sign_in(finance, base, "finance@example.org", totp=True)
     finance.get_by_role("link", name="Payment runs", exact=True).click()
     assert finance.locator("h1").inner_text() == "Payment runs"
-    assert finance.locator("p.waiting").inner_text() == "2 approved claims, £183.40 in all."
-    finance.get_by_role("button", name="Start a payment run").click()
+    assert finance.locator("p.waiting").inner_text() == "3 approved claims, £266.30 in all."
+    assert finance.locator("p.held").inner_text() == "2 ready to pay (£183.40); 1 waiting for payee set-up."
+    finance.get_by_role("button", name="Preview the payment run").click()
+    preview = ReimbursementRun.objects.get(status="preview")
+    assert finance.locator("h1").inner_text() == f"Preview of payment run {preview.pk}"
+    assert finance.locator("#preview-summary").inner_text() == "2 claims in 4 payments, £183.40 in all."
+    finance.get_by_role("button", name="Start this payment run").click()
     run = ReimbursementRun.objects.filter(status="completed").latest("pk")
+    assert run.pk == preview.pk
     assert finance.locator("h1").inner_text() == f"Payment run {run.pk}"
     assert finance.locator("#run-progress-heading").inner_text() == "Completed"
     assert finance.locator("#run-count").inner_text() == "2 of 2 claims paid"
@@ -112,8 +120,8 @@ def test_volunteer_claims_coordinator_approves_finance_pays_and_volunteer_sees_p
         (keys[1], Decimal("75.00")),
     ]
     with finance.expect_download() as download:
-        finance.get_by_role("link", name="Download the finance export (CSV)").click()
-    assert download.value.suggested_filename == f"finance-export-run-{run.pk}.csv"
+        finance.get_by_role("link", name="CSV of payroll").click()
+    assert download.value.suggested_filename == f"payment-run-{run.pk}-payroll.csv"
     finance.context.close()
 
     # Siân sees the claim paid on her money page.

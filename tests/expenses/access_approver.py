@@ -18,8 +18,9 @@ from sessions_app.models import Booking
 from tests.access import Access
 from tests.conftest import World
 from tests.expenses.factories import ClaimFactory, attended_booking
+from tests.factories import RECEIPT_PDF
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = RECEIPT_PDF
 
 
 def attended_booking_of_university_a(world: World) -> Booking:

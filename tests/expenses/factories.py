@@ -8,8 +8,8 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from accounts.models import Organisation
-from expenses.models import Claim, ClaimItem, FeeRate, RateCard
+from accounts.models import Organisation, User
+from expenses.models import Claim, ClaimItem, FeeRate, PayeeReference, RateCard, ReimbursementRun
 from sessions_app.models import Booking, TeachingSession
 from tests.sessions_app.factories import BookingFactory, session_at
 from volunteers.models import VolunteerProfile
@@ -110,3 +110,33 @@ class ClaimItemFactory(factory.django.DjangoModelFactory):
     kind = ClaimItem.Kind.SUBSISTENCE
     date = factory.LazyAttribute(lambda item: timezone.localdate(item.claim.booking.session.starts_at))
     amount = Decimal("6.50")
+
+
+class PayeeReferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PayeeReference
+
+    organisation = factory.SubFactory("tests.factories.UniversityFactory")
+    volunteer = factory.SubFactory("tests.factories.VolunteerProfileFactory")
+    reference = factory.Sequence(lambda n: f"SUP-{n:06d}")
+
+
+def payee(volunteer: VolunteerProfile, university: Organisation, reference: str | None = None) -> PayeeReference:
+    """The volunteer's payee reference at ``university`` (made once, ``SUP-000123`` unless given)."""
+    found = PayeeReference.objects.filter(organisation=university, volunteer=volunteer).first()
+    if found is not None:
+        return found
+    if reference is None:
+        return PayeeReferenceFactory(organisation=university, volunteer=volunteer)
+    return PayeeReferenceFactory(organisation=university, volunteer=volunteer, reference=reference)
+
+
+def pay_approved_claims(university: Organisation, finance: User) -> ReimbursementRun:
+    """A payment run of every approved claim of ``university``, through the services: a payee
+    reference for each volunteer without one there, then the preview, started and run at once."""
+    from expenses import services
+
+    for claim in Claim.objects.for_university([university.pk]).filter(status=Claim.Status.APPROVED):
+        payee(claim.volunteer, university)
+    run = services.start_run(run=services.preview_run(organisation=university, actor=finance), actor=finance)
+    return services.execute_run(run_id=run.pk)

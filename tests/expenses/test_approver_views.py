@@ -36,7 +36,7 @@ from volunteers.models import VolunteerProfile
 
 ClaimStatus = Claim.Status
 NOW = datetime.datetime(2026, 3, 5, 9, 0, tzinfo=LONDON)
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = factories.RECEIPT_PDF  # well-formed: receipts are parsed (expenses.receipts)
 QUEUE = "/claims/"
 
 
@@ -116,13 +116,23 @@ def main(response: HttpResponse) -> Element:
     return content
 
 
+def claim_rows(response: HttpResponse) -> list[list[str]]:
+    """The rows of the queue's table of claims (not of its budgets)."""
+    [table] = find(response, "table", id="claims")
+    return [texts(row, "td") for row in find(find(table, "tbody")[0], "tr")]
+
+
 def queue_names(response: HttpResponse) -> list[str]:
-    return [row[1] for row in table_rows(response)] if find(response, "tbody") else []
+    return [row[1] for row in claim_rows(response)] if find(response, "table", id="claims") else []
+
+
+def programme_of(claim: Claim) -> str:
+    return claim.booking.session.module.programme.name
 
 
 def notifications() -> list[tuple[str, User | None, str]]:
     return [
-        (notification.template_key, notification.recipient, notification.context["note"])
+        (notification.template_key, notification.recipient, notification.context.get("note", ""))
         for notification in Notification.objects.order_by("pk")
     ]
 
@@ -149,19 +159,21 @@ def test_queue_lists_claims_waiting_for_a_decision_oldest_first(world: World) ->
     assert response.status_code == 200
     assert h1(response) == "Claims"
     assert texts(response, "h2", id="heading") == ["Waiting for a decision"]
-    assert table_rows(response) == [
+    assert claim_rows(response) == [
         [
             f"{ben.reference} : review the claim from Ben Bell",
             "Ben Bell",
+            programme_of(ben),
             "Living with lymphoedema, 2 March 2026",
             "21 February 2026",
             "£50.00",
             "Submitted",
-            "12 (overdue)",
+            "12 (decision overdue)",
         ],
         [
             f"{ann.reference} : review the claim from Ann Able",
             "Ann Able",
+            programme_of(ann),
             "Breaking bad news, 2 March 2026",
             "3 March 2026",
             "£68.80",
@@ -202,15 +214,20 @@ def test_queue_shows_exactly_the_claims_of_each_view(world: World, show: str, he
     assert queue_names(response) == names
 
 
-def test_queue_counts_days_waiting_for_submitted_and_approved_claims_only(world: World) -> None:
+def test_queue_counts_days_to_payment_for_submitted_approved_and_paid_claims_only(world: World) -> None:
     claim_for(world, person(world, "Cy Cole"), ClaimStatus.RETURNED, submitted_days_ago=12)
     claim_for(world, person(world, "Di Dee"), ClaimStatus.APPROVED, submitted_days_ago=13)
+    claim_for(world, person(world, "Ed Egan"), ClaimStatus.REJECTED, submitted_days_ago=14)
     claim_for(world, person(world, "Fay Ford"), ClaimStatus.DRAFT, submitted_days_ago=None)
+    paid_at = NOW - datetime.timedelta(days=2)
+    claim_for(world, person(world, "Gus Gray"), ClaimStatus.PAID, submitted_days_ago=9, paid_at=paid_at)
 
     response = signed_in(world.finance).get(f"{QUEUE}?show=all")
 
-    assert [(row[1], row[3], row[5], row[6]) for row in table_rows(response)] == [
+    assert [(row[1], row[4], row[6], row[7]) for row in claim_rows(response)] == [
+        ("Gus Gray", "24 February 2026", "Paid", "7 (paid)"),
         ("Fay Ford", "Not yet", "Draft", "—"),
+        ("Ed Egan", "19 February 2026", "Rejected", "—"),
         ("Di Dee", "20 February 2026", "Approved", "13"),
         ("Cy Cole", "21 February 2026", "Returned for changes", "—"),
     ]
@@ -243,12 +260,12 @@ def test_queue_says_when_a_view_is_empty(world: World, show: str, empty: str) ->
 def test_queue_overdue_follows_the_rate_cards_target_days(world: World) -> None:
     rate_card_for(world.university, approval_target_days=3)
     claim = claim_for(world, person(world, "Ann Able"), submitted_days_ago=0)
-    client = signed_in(world.finance)
 
+    # Signed in each time: a staff sign-in lasts a working day (accounts.middleware).
     with time_machine.travel(NOW + datetime.timedelta(days=3, minutes=-1), tick=False):
-        not_yet = queue_names(client.get(f"{QUEUE}?show=overdue"))
+        not_yet = queue_names(signed_in(world.finance).get(f"{QUEUE}?show=overdue"))
     with time_machine.travel(NOW + datetime.timedelta(days=3, minutes=1), tick=False):
-        late = queue_names(client.get(f"{QUEUE}?show=overdue"))
+        late = queue_names(signed_in(world.finance).get(f"{QUEUE}?show=overdue"))
 
     assert (not_yet, late) == ([], ["Ann Able"])
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.SUBMITTED
@@ -288,10 +305,10 @@ def test_queue_query_count_does_not_grow(world: World, django_assert_num_queries
         ClaimItemFactory(claim=claim)
     client = signed_in(world.finance)
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(f"{QUEUE}?show={show}")
 
-    assert len(table_rows(response)) == count
+    assert len(claim_rows(response)) == count
 
 
 # Reviewing
@@ -351,6 +368,7 @@ def test_review_shows_items_receipts_prepaid_costs_fee_totals_and_history(world:
         "Submitted": "4 March 2026, 09:00",
         "Decided": "Not yet",
         "Paid": "Not yet",
+        "Days to payment": "1 day since it was sent, not paid yet. The target is to pay within 30 days.",
     }
     assert find(response, "p", id="on-behalf") == []
     assert texts(response, "h3") == ["Approve", "Return for changes", "Reject"]
@@ -368,7 +386,7 @@ def test_review_query_count_does_not_grow(world: World, django_assert_num_querie
         PrepaidCost.objects.create(booking=claim.booking, description=f"Ticket {number}", amount=Decimal("9.00"))
     client = signed_in(world.finance)
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(review_url(claim))
 
     assert (len(table_rows(response)), len(texts(response, "ul", id="prepaid-costs"))) == (count, 1)
@@ -411,6 +429,7 @@ def test_review_of_a_decided_claim_shows_who_decided_and_why_and_no_decision_for
         "Decided": f"5 March 2026, 07:00 by {world.coordinator.name}",
         "Reason": "This session was paid for by the charity.",
         "Paid": "Not yet",
+        "Days to payment": "Not counted: the claim was not approved.",
     }
     assert (texts(response, "h3"), find(main(response), "form", method="post")) == ([], [])
     assert "No expenses are claimed." in texts(response, "p")
@@ -455,7 +474,8 @@ def test_approve_approves_emails_the_volunteer_and_returns_to_the_queue(world: W
     assert flashed(response) == [f"Claim {claim.reference} is approved. We have emailed Ann Able to let them know."]
     claim.refresh_from_db()
     assert (claim.status, claim.decided_at, claim.decided_by) == (ClaimStatus.APPROVED, NOW, world.finance)
-    assert notifications() == [("expenses/claim_approved", ann.user, "")]
+    # Ann has no payee reference at University A yet: she is asked for its payee form, once.
+    assert notifications() == [("expenses/claim_approved", ann.user, ""), ("expenses/payee_form", ann.user, "")]
     assert list(ActivityLog.objects.filter(action="claim.approved").values_list("actor", "object_id")) == [
         (world.finance.pk, str(claim.pk))
     ]
@@ -475,7 +495,7 @@ def test_approving_twice_says_so_and_changes_nothing(world: World) -> None:
     assert find(main(response), "button") == []
     again = Claim.objects.get(pk=claim.pk)
     assert (again.status, again.decided_at, again.decided_by) == (first.status, first.decided_at, world.finance)
-    assert [key for key, _user, _note in notifications()] == ["expenses/claim_approved"]
+    assert [key for key, _user, _note in notifications()] == ["expenses/claim_approved", "expenses/payee_form"]
 
 
 def test_approving_ones_own_claim_is_refused(world: World) -> None:

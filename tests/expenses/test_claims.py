@@ -38,7 +38,7 @@ FeeChoice = Claim.FeeChoice
 SESSION_DAY = datetime.date(2025, 10, 1)
 # A week later, mid-morning.
 NOW = datetime.datetime(2025, 10, 8, 9, 30, tzinfo=UTC)
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = factories.RECEIPT_PDF  # well-formed: receipts are parsed (expenses.receipts)
 
 NOT_ATTENDED = "A claim can only be made for a session the volunteer attended."
 ALREADY = "There is already a claim for this session."
@@ -1020,7 +1020,7 @@ def test_approve_is_timestamped_logged_and_emailed(world, claim, frozen, django_
         ("claim.submitted", world.volunteer.pk),
         ("claim.approved", world.finance.pk),
     ]
-    notification = Notification.objects.get()
+    notification = Notification.objects.get(template_key="expenses/claim_approved")
     assert (notification.template_key, notification.recipient, notification.email) == (
         "expenses/claim_approved",
         world.volunteer,
@@ -1030,7 +1030,9 @@ def test_approve_is_timestamped_logged_and_emailed(world, claim, frozen, django_
     assert notification.context["session"] == claim.booking.session.title
     assert notification.context["total"] == "62.40"
     assert notification.context["claim_url"].endswith(f"/{claim.pk}/")
-    assert len(callbacks) == 1
+    # The approval and, as the volunteer has no payee reference there yet, the payee form.
+    assert len(callbacks) == 2
+    assert Notification.objects.filter(template_key="expenses/payee_form", recipient=world.volunteer).count() == 1
 
 
 def test_reject_is_timestamped_logged_and_emailed_with_the_reason(world, claim, frozen):
@@ -1092,6 +1094,7 @@ def test_returned_claim_is_changed_and_resubmitted(world, claim, frozen):
     assert list(Notification.objects.order_by("pk").values_list("template_key", flat=True)) == [
         "expenses/claim_returned",
         "expenses/claim_approved",
+        "expenses/payee_form",
     ]
 
 

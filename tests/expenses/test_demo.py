@@ -13,14 +13,28 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.models import User
+from expenses import selectors, services
 from expenses.demo import admissions_days
-from expenses.models import Claim, ClaimItem, FeeRate, Payment, PrepaidCost, RateCard, Receipt, ReimbursementRun
+from expenses.exports import COLUMNS, export_csv
+from expenses.models import (
+    Claim,
+    ClaimItem,
+    FeeRate,
+    FinanceSettings,
+    PayeeReference,
+    Payment,
+    PrepaidCost,
+    RateCard,
+    Receipt,
+    ReimbursementRun,
+    RunLine,
+)
 from expenses.rates import car_miles_before, tax_year_bounds
 from expenses.receipts import sniff
 from expenses.selectors import volunteers_claimable_bookings
-from expenses.services import EXPORT_COLUMNS, payee_reference
 from sessions_app.clock import LONDON
-from sessions_app.models import Booking
+from sessions_app.models import Booking, Programme
 from volunteers.models import VolunteerProfile
 
 Status = Claim.Status
@@ -33,7 +47,19 @@ def seeded(db: None, settings: object) -> None:
 
 
 def counts() -> dict[str, int]:
-    models = (RateCard, FeeRate, Claim, ClaimItem, Receipt, PrepaidCost, Payment, ReimbursementRun)
+    models = (
+        RateCard,
+        FeeRate,
+        Claim,
+        ClaimItem,
+        Receipt,
+        PrepaidCost,
+        Payment,
+        ReimbursementRun,
+        RunLine,
+        FinanceSettings,
+        PayeeReference,
+    )
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -84,7 +110,7 @@ def test_demo_claims_are_in_every_state_for_northbridges_attended_bookings(seede
         status=Status.SUBMITTED, submitted_at__lt=timezone.now() - datetime.timedelta(days=10)
     ).count()
 
-    assert by_status() == {"draft": 2, "submitted": 3, "returned": 1, "approved": 1, "rejected": 1, "paid": 8}
+    assert by_status() == {"draft": 2, "submitted": 2, "returned": 1, "approved": 2, "rejected": 1, "paid": 8}
     assert {claim.booking.session.university.slug for claim in claims} == {"northbridge"}
     assert {claim.booking.status for claim in claims} == {Booking.Status.ATTENDED}
     assert returned.decision_note == (
@@ -123,29 +149,97 @@ def test_demo_volunteer_crosses_10000_miles_this_tax_year(seeded):
     assert car_miles_before(rhys, first.date) == Decimal("11200.0")
 
 
-def test_demo_run_is_completed_with_its_payments_and_export(seeded):
+def test_demo_run_is_completed_with_its_payments_by_route_and_exports(seeded):
     run = ReimbursementRun.objects.get()
-    payments = list(run.payments.select_related("claim", "volunteer").order_by("key"))
-    rows = list(csv.reader(io.StringIO(run.export_csv)))
+    payments = list(run.payments.select_related("claim__booking__session", "volunteer__user").order_by("key"))
+    payroll = list(csv.reader(io.StringIO(export_csv(run, "payroll"))))
+    accounts_payable = list(csv.reader(io.StringIO(export_csv(run, "accounts_payable"))))
 
     assert (run.status, run.claims_done, run.claims_total, run.organisation.slug) == ("completed", 8, 8, "northbridge")
-    assert run.started_by.email == "finance@example.org"
+    assert (run.started_by.email, run.previewed_by.email) == ("finance@example.org", "finance@example.org")
     assert {payment.claim.status for payment in payments} == {Status.PAID}
     assert Claim.objects.filter(status=Status.PAID).exclude(payments__run=run).count() == 0
-    assert rows[0] == EXPORT_COLUMNS
-    assert rows[1:] == [
-        [
-            payment.key,
-            payee_reference(payment.volunteer),
-            f"{payment.amount:.2f}",
-            f"{payment.get_kind_display()}: {payment.claim.booking.session.title}",
-            payment.claim.reference,
+    assert {(payment.kind, payment.route) for payment in payments} == {
+        ("fee", "payroll"),
+        ("expenses", "accounts_payable"),
+    }
+    assert sorted(run.lines.values_list("claim_id", "kind", "amount", "route")) == sorted(
+        (payment.claim_id, payment.kind, payment.amount, payment.route) for payment in payments
+    )
+    for rows, route in ((payroll, "payroll"), (accounts_payable, "accounts_payable")):
+        assert rows[0] == COLUMNS
+        assert rows[1:] == [
+            [
+                payment.key,
+                payment.payee_reference,
+                payment.volunteer.user.name,
+                f"{payment.amount:.2f}",
+                payment.cost_centre,
+                payment.nominal_code,
+                f"{payment.get_kind_display()}: {payment.claim.booking.session.title}",
+                payment.claim.reference,
+            ]
+            for payment in payments
+            if payment.route == route
         ]
-        for payment in payments
-    ]
-    assert len(rows) == 16
-    assert sum(Decimal(row[2]) for row in rows[1:]) == Decimal("4851.81")
+    assert (len(payroll), len(accounts_payable)) == (8, 9)
+    assert {row[1] for row in payroll[1:] + accounts_payable[1:]} == {"SUP-004211", "SUP-004187", "SUP-004230"}
+    assert {(row[4], row[5]) for row in payroll[1:] + accounts_payable[1:]} == {("RAD-4410", "5120")}
+    assert sum(Decimal(row[3]) for row in payroll[1:] + accounts_payable[1:]) == Decimal("4851.81")
     assert {payment.paid_on for payment in payments} == {timezone.localtime(run.finished_at).date()}
+
+
+def test_demo_universities_pay_fees_through_payroll_and_expenses_through_accounts_payable(seeded):
+    settings = {
+        row.organisation.slug: (row.fee_route, row.expenses_route, row.payee_form_url)
+        for row in FinanceSettings.objects.select_related("organisation")
+    }
+
+    assert settings == {
+        "northbridge": ("payroll", "accounts_payable", "https://finance.northbridge.example/new-payee-form"),
+        "southgate": ("payroll", "accounts_payable", "https://www.southgate.example/finance/payee-set-up"),
+    }
+    assert sorted(Programme.objects.values_list("university__slug", "name", "cost_centre", "nominal_code")) == [
+        ("northbridge", "BSc (Hons) Adult Nursing", "NUR-2230", "5120"),
+        ("northbridge", "BSc (Hons) Adult Nursing", "NUR-2230", "5120"),
+        ("northbridge", "BSc (Hons) Diagnostic Radiography", "RAD-4410", "5120"),
+        ("northbridge", "BSc (Hons) Diagnostic Radiography", "RAD-4410", "5120"),
+        ("southgate", "BSc (Hons) Mental Health Nursing", "SG-MHN01", "61040"),
+    ]
+
+
+def test_demo_has_payee_references_and_a_volunteer_waiting_for_set_up(seeded):
+    northbridge = RateCard.objects.get(organisation__slug="northbridge").organisation
+
+    assert sorted(PayeeReference.objects.values_list("volunteer__user__email", "reference")) == [
+        ("bronwen.hughes@example.org", "SUP-004230"),
+        ("eluned.morganprice@example.org", "SUP-004302"),
+        ("rhys.llewellyn@example.org", "SUP-004211"),
+        ("volunteer@example.org", "SUP-004187"),
+    ]
+    assert [volunteer.user.email for volunteer in selectors.awaiting_payee_setup(northbridge)] == [
+        "oluwaseun.adebayo@example.org"
+    ]
+
+
+def test_demo_has_one_run_ready_to_preview(seeded):
+    finance = User.objects.get(email="finance@example.org")
+    northbridge = RateCard.objects.get(organisation__slug="northbridge").organisation
+    eluned = Claim.objects.get(volunteer__user__email="eluned.morganprice@example.org")
+    oluwaseun = Claim.objects.get(volunteer__user__email="oluwaseun.adebayo@example.org")
+
+    preview = services.preview_run(organisation=northbridge, actor=finance)
+
+    assert sorted(preview.lines.values_list("claim_id", "kind", "route", "payee_reference", "cost_centre")) == [
+        (eluned.pk, "expenses", "accounts_payable", "SUP-004302", "RAD-4410"),
+        (eluned.pk, "fee", "payroll", "SUP-004302", "RAD-4410"),
+    ]
+    held = selectors.held_back(preview)
+    assert ([claim.pk for claim in held["no_payee"].claims], held["since"].count, held["returned"].count) == (
+        [oluwaseun.pk],
+        0,
+        1,
+    )
 
 
 def test_demo_volunteer_has_a_paid_claim_a_draft_and_a_session_to_claim_for(seeded):
@@ -179,6 +273,9 @@ def test_seeding_the_demo_twice_creates_no_more_expenses(seeded):
         "PrepaidCost": 1,
         "Payment": 15,
         "ReimbursementRun": 1,
+        "RunLine": 15,
+        "FinanceSettings": 2,
+        "PayeeReference": 4,
     }
 
 
@@ -216,4 +313,4 @@ def test_demo_seeded_early_in_a_tax_year_still_crosses_10000_miles(db: None, set
         (datetime.date(2027, 3, 30), Decimal("280.00")),
         (datetime.date(2027, 3, 30), Decimal("200.00")),
     ]
-    assert by_status() == {"draft": 2, "submitted": 3, "returned": 1, "approved": 1, "rejected": 1, "paid": 8}
+    assert by_status() == {"draft": 2, "submitted": 2, "returned": 1, "approved": 2, "rejected": 1, "paid": 8}

@@ -18,12 +18,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import get_template
 from django.test.html import Element, parse_html
 
-from expenses.models import Claim
+from expenses.models import Claim, FinanceSettings, PayRoute, ReimbursementRun
 from expenses.services import (
     add_item,
     approve_claim,
     execute_run,
     open_claim,
+    preview_run,
     reject_claim,
     return_claim,
     set_fee_choice,
@@ -32,7 +33,7 @@ from expenses.services import (
 )
 from tests.accounts.test_views import find, text_of, texts
 from tests.conftest import World
-from tests.expenses.factories import attended_booking, rate_card_for
+from tests.expenses.factories import attended_booking, payee, rate_card_for
 from volunteers.models import VolunteerProfile
 
 NOW = datetime.datetime(2026, 3, 20, 9, 30, tzinfo=datetime.UTC)
@@ -118,10 +119,10 @@ def claim_link(claim: Claim) -> str:
 def test_every_expenses_email_has_its_three_templates() -> None:
     names = sorted(
         set(re.findall(r'template_key="expenses/(\w+)"', SERVICES.read_text()))
-        | {f"claim_{what}" for what in re.findall(r'_tell_volunteer\(claim, "(\w+)"\)', SERVICES.read_text())}
+        | {f"claim_{what}" for what in re.findall(r'_tell_volunteer\(claim, "(\w+)"[,)]', SERVICES.read_text())}
     )
 
-    assert names == ["claim_approved", "claim_rejected", "claim_returned", "remittance"]
+    assert names == ["claim_approved", "claim_rejected", "claim_returned", "payee_form", "remittance"]
     for name in names:
         for suffix in ("subject.txt", "txt"):
             get_template(f"emails/expenses/{name}.{suffix}", using="text")
@@ -131,6 +132,8 @@ def test_every_expenses_email_has_its_three_templates() -> None:
 
 
 def test_claim_approved_email(world: World, claim: Claim, django_capture_on_commit_callbacks: Any) -> None:
+    payee(claim.volunteer, world.university)
+
     [message] = deliver(django_capture_on_commit_callbacks, approve_claim, claim=claim, actor=world.coordinator)
 
     assert (message.to, message.subject) == ([world.volunteer.email], "Your claim is approved: Storytelling")
@@ -151,6 +154,20 @@ def test_claim_approved_email(world: World, claim: Claim, django_capture_on_comm
     ]
     assert links(message) == [("See your claim", claim_link(claim))]
     assert no_markers(message) == []
+
+
+def test_claim_approved_email_without_a_payee_reference_says_the_payee_form_comes_first(
+    world: World, claim: Claim, django_capture_on_commit_callbacks: Any
+) -> None:
+    approved, form = deliver(django_capture_on_commit_callbacks, approve_claim, claim=claim, actor=world.coordinator)
+
+    assert (approved.subject, form.to) == ("Your claim is approved: Storytelling", [world.volunteer.email])
+    assert (
+        "Before the university can pay you, it needs to set you up in its finance system: we have emailed you "
+        "about its payee form. Once that is done, it will be paid in the next payment run"
+    ) in approved.body
+    assert "You do not need to do anything" not in approved.body
+    assert "You do not need to do anything" not in " ".join(texts(html(approved), "p"))
 
 
 def test_claim_rejected_email_gives_the_reason(
@@ -207,32 +224,91 @@ def test_claim_returned_email_says_what_to_change(
     assert no_markers(message) == []
 
 
-def test_remittance_email_lists_what_was_paid(
+def test_a_first_approval_asks_for_the_payee_form_kindly(
     world: World, claim: Claim, django_capture_on_commit_callbacks: Any
 ) -> None:
+    FinanceSettings.objects.create(organisation=world.university, payee_form_url="https://a.example/payee-form")
+
+    [approved, message] = deliver(
+        django_capture_on_commit_callbacks, approve_claim, claim=claim, actor=world.coordinator
+    )
+
+    assert approved.subject == "Your claim is approved: Storytelling"
+    assert (message.to, message.subject) == ([world.volunteer.email], "One thing before University A can pay you")
+    assert message.body == (
+        f"Dear {NAME},\n\n"
+        "Thank you for taking part in “Storytelling”. Your claim has been approved.\n\n"
+        "As this is the first time University A is paying you, its finance team needs to set you up in its payment "
+        "system before the money can be sent. You only need to do this once.\n\n"
+        "Please fill in the university's payee form and send it back as it asks:\n"
+        "https://a.example/payee-form\n\n"
+        "Your bank details go to the university on its own form. We never ask for them on Involvement, and we "
+        "never keep them.\n\n"
+        "Your claim will be paid in the first payment run after you are set up. Nothing is lost in the meantime.\n\n"
+        "See your claim:\n"
+        f"{claim_link(claim)}\n"
+    )
+    assert links(message) == [
+        ("the university's payee form", "https://a.example/payee-form"),
+        ("See your claim", claim_link(claim)),
+    ]
+    assert no_markers(message) == []
+
+
+def paid_run(world: World, claim: Claim) -> ReimbursementRun:
+    """Approve ``claim`` (its volunteer set up as a payee) and start a run of it, not yet run."""
+    payee(claim.volunteer, world.university)
     approve_claim(claim=claim, actor=world.coordinator)
-    run = start_run(organisation=world.university, actor=world.finance)
+    return start_run(run=preview_run(organisation=world.university, actor=world.finance), actor=world.finance)
+
+
+def test_remittance_email_says_per_line_how_the_money_comes(
+    world: World, claim: Claim, django_capture_on_commit_callbacks: Any
+) -> None:
+    run = paid_run(world, claim)
 
     [message] = deliver(django_capture_on_commit_callbacks, execute_run, run_id=run.pk)
 
-    assert (message.to, message.subject) == ([world.volunteer.email], "Paid: your claim for Storytelling")
+    assert (message.to, message.subject) == (
+        [world.volunteer.email],
+        "On its way: the money for your claim for Storytelling",
+    )
     assert message.body == (
         f"Dear {NAME},\n\n"
-        f"We have paid your claim {claim.reference} for “Storytelling”.\n\n"
-        "Expenses: £12.13\n"
-        "Involvement fee: £50.00\n"
-        "Total paid: £62.13\n\n"
-        "It may take a few working days to reach your bank account.\n\n"
+        f"University A has sent your claim {claim.reference} for “Storytelling” for payment:\n\n"
+        "Expenses: £12.13, by bank transfer from the university's accounts payable\n"
+        "Involvement fee: £50.00, through the university's payroll in the next pay run\n"
+        "Total: £62.13\n\n"
         "Your money page keeps a statement of everything you have been paid in each tax year, in case a benefits "
         "adviser or HMRC asks for it:\n"
         f"{SITE}/money/\n\n"
         "Thank you for taking part.\n"
     )
-    assert title(message) == "Paid: your claim for Storytelling"
-    assert texts(html(message), "li") == ["Expenses: £12.13", "Involvement fee: £50.00"]
-    assert texts(html(message), "p")[2] == "Total paid: £62.13"
+    assert title(message) == "On its way: the money for your claim for Storytelling"
+    assert texts(html(message), "li") == [
+        "Expenses: £12.13, by bank transfer from the university's accounts payable",
+        "Involvement fee: £50.00, through the university's payroll in the next pay run",
+    ]
+    assert texts(html(message), "p")[2] == "Total: £62.13"
     assert links(message) == [("see your money page", f"{SITE}/money/")]
+    assert "bank account" not in message.body
     assert no_markers(message) == []
+
+
+def test_remittance_email_follows_the_route_recorded_on_each_payment(
+    world: World, claim: Claim, django_capture_on_commit_callbacks: Any
+) -> None:
+    FinanceSettings.objects.create(
+        organisation=world.university, fee_route=PayRoute.ACCOUNTS_PAYABLE, expenses_route=PayRoute.PAYROLL
+    )
+    run = paid_run(world, claim)
+
+    [message] = deliver(django_capture_on_commit_callbacks, execute_run, run_id=run.pk)
+
+    assert texts(html(message), "li") == [
+        "Expenses: £12.13, through the university's payroll in the next pay run",
+        "Involvement fee: £50.00, by bank transfer from the university's accounts payable",
+    ]
 
 
 def test_remittance_email_of_expenses_only_has_one_line(
@@ -240,10 +316,13 @@ def test_remittance_email_of_expenses_only_has_one_line(
 ) -> None:
     returned = return_claim(claim=claim, actor=world.coordinator, note="Please choose about the fee.")
     set_fee_choice(claim=returned, actor=world.volunteer, choice="decline")
+    payee(claim.volunteer, world.university)
     approve_claim(claim=submit_claim(claim=returned, actor=world.volunteer), actor=world.finance)
-    run = start_run(organisation=world.university, actor=world.finance)
+    run = start_run(run=preview_run(organisation=world.university, actor=world.finance), actor=world.finance)
 
     [message] = deliver(django_capture_on_commit_callbacks, execute_run, run_id=run.pk)
 
-    assert message.body.split("\n\n")[2] == "Expenses: £12.13\nTotal paid: £12.13"
-    assert texts(html(message), "li") == ["Expenses: £12.13"]
+    assert message.body.split("\n\n")[2] == (
+        "Expenses: £12.13, by bank transfer from the university's accounts payable\nTotal: £12.13"
+    )
+    assert texts(html(message), "li") == ["Expenses: £12.13, by bank transfer from the university's accounts payable"]

@@ -25,14 +25,14 @@ from sessions_app.services import SessionError, correct_attendance
 from tests import factories
 from tests.accounts.test_views import find, messages_on, text_of
 from tests.conftest import World, signed_in
-from tests.expenses.factories import attended_on, rate_card_for
+from tests.expenses.factories import attended_on, payee, rate_card_for
 from volunteers.models import VolunteerProfile
 
 D = Decimal
 Status = Claim.Status
 SESSION_DAY = datetime.date(2025, 10, 1)
 NOW = datetime.datetime(2025, 10, 8, 9, 30, tzinfo=datetime.UTC)
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = factories.RECEIPT_PDF  # well-formed: receipts are parsed (expenses.receipts)
 NOT_ATTENDED = (
     "The coordinator has recorded that you did not attend this session, so this claim cannot be sent. "
     "If that is wrong, please contact them."
@@ -239,17 +239,63 @@ def test_can_see_receipt_agrees_with_the_receipts_each_user_is_given(world, clai
 # Payment runs and rates ------------------------------------------------------------------------
 
 
-def test_start_run_refusal_finance_only_one_at_a_time_and_something_to_pay(world, claim):
-    assert permissions.start_run_refusal(world.university, world.coordinator) == permissions.NOT_FINANCE
-    assert permissions.start_run_refusal(world.university, world.finance) == permissions.NOTHING_APPROVED
+def test_preview_run_refusal_finance_only_one_at_a_time_and_something_ready_to_pay(world, claim):
+    assert permissions.preview_run_refusal(world.university, world.coordinator) == permissions.NOT_FINANCE
+    assert permissions.preview_run_refusal(world.university, world.finance) == permissions.NOTHING_APPROVED
     sent(world, claim, Status.APPROVED)
+    assert permissions.preview_run_refusal(world.university, world.finance) == permissions.nothing_ready(1)
+    payee(claim.volunteer, world.university)
     assert (
-        permissions.start_run_refusal(world.university, world.finance),
-        permissions.can_start_run(world.university, world.finance),
+        permissions.preview_run_refusal(world.university, world.finance),
+        permissions.can_preview_run(world.university, world.finance),
     ) == (None, True)
     ReimbursementRun.objects.create(organisation=world.university, status=ReimbursementRun.Status.RUNNING)
-    assert permissions.start_run_refusal(world.university, world.finance) == permissions.RUN_IN_PROGRESS
-    assert permissions.can_start_run(world.other_university, world.finance) is False
+    assert permissions.preview_run_refusal(world.university, world.finance) == permissions.RUN_IN_PROGRESS
+    assert permissions.can_preview_run(world.other_university, world.finance) is False
+
+
+def test_start_run_refusal_finance_once_not_stale_not_changed(world, claim):
+    sent(world, claim, Status.APPROVED)
+    payee(claim.volunteer, world.university)
+    preview = services.preview_run(organisation=world.university, actor=world.finance)
+
+    assert permissions.start_run_refusal(preview, world.coordinator) == permissions.NOT_FINANCE
+    assert permissions.start_run_refusal(preview, world.other_finance) == permissions.NOT_FINANCE
+    assert permissions.can_start_run(preview, world.finance) is True
+    assert permissions.start_run_refusal(preview, world.finance, started=1) == permissions.STALE_PREVIEW
+    assert permissions.start_run_refusal(preview, world.finance, changed=True) == permissions.PREVIEW_CHANGED
+    assert permissions.start_run_refusal(preview, world.finance, in_progress=True) == permissions.RUN_IN_PROGRESS
+    preview.status = ReimbursementRun.Status.QUEUED
+    assert permissions.start_run_refusal(preview, world.finance) == permissions.ALREADY_STARTED
+
+
+@pytest.mark.parametrize(
+    ("who", "payees", "finance_settings", "codes"),
+    [
+        ("finance", True, True, True),
+        ("admin", False, True, True),
+        ("coordinator", False, False, False),
+        ("other_finance", False, False, False),
+        ("lead", False, False, False),
+    ],
+)
+def test_who_sets_up_how_a_university_pays(world, who, payees, finance_settings, codes):
+    user = getattr(world, who)
+
+    assert (
+        permissions.can_record_payee_reference(world.university, user),
+        permissions.can_change_finance_settings(world.university, user),
+        permissions.can_set_cost_codes(world.university, user),
+    ) == (payees, finance_settings, codes)
+
+
+def test_routes_cannot_change_while_a_run_is_queued_or_running(world):
+    assert permissions.can_change_routes(world.university) is True
+    ReimbursementRun.objects.create(organisation=world.university, status=ReimbursementRun.Status.PREVIEW)
+    assert permissions.route_change_refusal(world.university) is None
+    ReimbursementRun.objects.create(organisation=world.university, status=ReimbursementRun.Status.QUEUED)
+    assert permissions.route_change_refusal(world.university) == permissions.ROUTES_DURING_RUN
+    assert permissions.can_change_routes(world.other_university) is True
 
 
 @pytest.mark.parametrize(

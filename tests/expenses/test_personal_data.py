@@ -32,12 +32,13 @@ from expenses.models import (
     PrepaidCost,
     Receipt,
     ReimbursementRun,
+    RunLine,
 )
 from involvement.models import ActivityLog
 from sessions_app.models import Booking
 from tests import factories
 from tests.conftest import World, signed_in
-from tests.expenses.factories import attended_on, rate_card_for
+from tests.expenses.factories import attended_on, pay_approved_claims, rate_card_for
 from volunteers import data_rights
 from volunteers.models import VolunteerProfile
 from volunteers.personal_data import iso
@@ -47,7 +48,7 @@ Status = Claim.Status
 FIRST_DAY = datetime.date(2025, 10, 1)
 SECOND_DAY = datetime.date(2025, 10, 8)
 NOW = datetime.datetime(2025, 10, 20, 8, 30, tzinfo=datetime.UTC)
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = factories.RECEIPT_PDF  # well-formed: receipts are parsed (expenses.receipts)
 SITE = settings.SITE_URL.rstrip("/")
 
 
@@ -99,8 +100,7 @@ def paid_claim(world: World, profile: VolunteerProfile) -> Claim:
     )
     services.submit_claim(claim=claim, actor=world.volunteer)
     services.approve_claim(claim=claim, actor=world.finance)
-    run = services.start_run(organisation=world.university, actor=world.finance)
-    services.execute_run(run_id=run.pk)
+    pay_approved_claims(world.university, world.finance)
     return Claim.objects.get(pk=claim.pk)
 
 
@@ -203,6 +203,7 @@ def test_export_lists_receipts_with_a_download_link_that_works_for_the_volunteer
 
 
 def test_export_lists_payments_and_arrangements(world: World, profile: VolunteerProfile) -> None:
+    PayeeReference.objects.create(organisation=world.university, volunteer=profile, reference="SUP-0042")
     claim = paid_claim(world, profile)
 
     assert personal_data._payments(profile) == [
@@ -210,6 +211,8 @@ def test_export_lists_payments_and_arrangements(world: World, profile: Volunteer
             "key": f"claim-{claim.pk}-expenses",
             "kind": "Expenses",
             "amount": "10.13",
+            "route": "Accounts payable",
+            "payee_reference": "SUP-0042",
             "paid_on": "2025-10-20",
             "claim": claim.reference,
         },
@@ -217,6 +220,8 @@ def test_export_lists_payments_and_arrangements(world: World, profile: Volunteer
             "key": f"claim-{claim.pk}-fee",
             "kind": "Involvement fee",
             "amount": "50.00",
+            "route": "Payroll",
+            "payee_reference": "SUP-0042",
             "paid_on": "2025-10-20",
             "claim": claim.reference,
         },
@@ -258,15 +263,32 @@ def test_the_provider_is_registered_with_its_sections(world: World) -> None:
         "payee_references",
         "arrangements",
     ]
-    assert set(provider.rows) == {Claim, ClaimItem, Receipt, Payment, BookingArrangement, PrepaidCost, PayeeReference}
-    assert provider.code_fields == {"expenses.Payment.key", "expenses.Receipt.content_type", "expenses.Receipt.file"}
+    assert set(provider.rows) == {
+        Claim,
+        ClaimItem,
+        Receipt,
+        Payment,
+        BookingArrangement,
+        PrepaidCost,
+        PayeeReference,
+        RunLine,
+    }
+    assert provider.code_fields == {
+        "expenses.Payment.key",
+        "expenses.Payment.cost_centre",
+        "expenses.Payment.nominal_code",
+        "expenses.RunLine.cost_centre",
+        "expenses.RunLine.nominal_code",
+        "expenses.Receipt.content_type",
+        "expenses.Receipt.file",
+    }
 
 
 def test_rows_are_the_volunteers_own(world: World, profile: VolunteerProfile) -> None:
-    paid_claim(world, profile)
     someone_else = factories.VolunteerProfileFactory()
     PayeeReference.objects.create(organisation=world.university, volunteer=profile, reference="SUP-1")
     PayeeReference.objects.create(organisation=world.university, volunteer=someone_else, reference="SUP-2")
+    paid_claim(world, profile)
     services.open_claim(booking=booked(world, someone_else, SECOND_DAY, "Panel"), actor=someone_else.user)
 
     counts = {model.__name__: rows(profile).count() for model, rows in personal_data.PROVIDER.rows.items()}
@@ -279,6 +301,7 @@ def test_rows_are_the_volunteers_own(world: World, profile: VolunteerProfile) ->
         "BookingArrangement": 1,
         "PrepaidCost": 1,
         "PayeeReference": 1,
+        "RunLine": 2,
     }
 
 
@@ -313,10 +336,15 @@ def test_erase_deletes_drafts_wipes_text_and_receipts_and_keeps_the_paid_claim(
         ("mileage", D("5.63"), "", "", "", None),
         ("parking", D("4.50"), "", "", "", None),
     ]
-    assert list(Payment.objects.order_by("key").values_list("claim", "amount")) == [
-        (paid.pk, D("10.13")),
-        (paid.pk, D("50.00")),
+    assert list(Payment.objects.order_by("key").values_list("claim", "amount", "route", "payee_reference")) == [
+        (paid.pk, D("10.13"), "accounts_payable", ""),
+        (paid.pk, D("50.00"), "payroll", ""),
     ]
+    assert list(RunLine.objects.order_by("kind").values_list("claim", "amount", "payee_reference")) == [
+        (paid.pk, D("10.13"), ""),
+        (paid.pk, D("50.00"), ""),
+    ]
+    assert PayeeReference.objects.filter(volunteer=profile).count() == 0
     assert list(BookingArrangement.objects.values_list("taxi_preapproved", "notes")) == [(True, "")]
     assert list(PrepaidCost.objects.values_list("description", "amount")) == [
         ("Cost paid by the university", D("89.00"))
@@ -418,7 +446,7 @@ def test_purge_deletes_only_erased_volunteers_records_past_the_retention_period(
     other_claim = services.open_claim(booking=booked(world, other, FIRST_DAY, "Other"), actor=other.user)
     services.submit_claim(claim=other_claim, actor=other.user)
     services.approve_claim(claim=other_claim, actor=world.finance)
-    services.execute_run(run_id=services.start_run(organisation=world.university, actor=world.finance).pk)
+    pay_approved_claims(world.university, world.finance)
 
     frozen.move_to(datetime.datetime(2031, 10, 21, 9, 0, tzinfo=datetime.UTC))  # six years and a day later
 

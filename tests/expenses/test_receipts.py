@@ -24,6 +24,7 @@ from expenses import services
 from expenses.models import Claim, ClaimItem, Receipt
 from expenses.receipts import MAX_BYTES, ReceiptError, check_receipt
 from expenses.services import ClaimError
+from tests import factories
 from tests.conftest import World
 from tests.expenses.factories import ClaimFactory, attended_on, rate_card_for
 
@@ -34,14 +35,7 @@ TOO_BIG_FILE = "This file is larger than 10 MB. Please send a smaller photo or s
 EMPTY = "This file is empty."
 UNREADABLE = "This image could not be read. Please take the photo again and send it."
 
-MINIMAL_PDF = (
-    b"%PDF-1.4\n"
-    b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-    b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
-    b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\n"
-    b"trailer << /Root 1 0 R >>\n"
-    b"%%EOF\n"
-)
+MINIMAL_PDF = factories.RECEIPT_PDF
 SECRET_PLACE = "12 Acacia Avenue, near the hospice"
 
 
@@ -224,8 +218,20 @@ def test_check_receipt_refuses_a_file_over_10_mb_whose_size_is_not_declared():
     assert str(error.value) == TOO_BIG_FILE
 
 
+def pdf_of_size(size: int) -> bytes:
+    """A well-formed PDF of exactly ``size`` bytes: a page and one stream of padding."""
+
+    def build(padding: int) -> bytes:
+        return factories.pdf_document(b"<< /Length %d >>\nstream\n" % padding + b"0" * padding + b"\nendstream")
+
+    padding = size - len(build(0))
+    while len(build(padding)) != size:  # the length's own digits
+        padding -= len(build(padding)) - size
+    return build(padding)
+
+
 def test_check_receipt_accepts_exactly_10_mb():
-    content = b"%PDF-1.4\n" + b"0" * (MAX_BYTES - 16) + b"\n%%EOF\n"
+    content = pdf_of_size(MAX_BYTES)
     assert len(content) == MAX_BYTES
 
     assert check_receipt(upload("receipt.pdf", content)).content == content

@@ -1,6 +1,11 @@
 """The crash-safety proof: a real Celery worker paying a run through a real Redis is killed with
 SIGKILL part-way, a new worker resumes the run, and nobody is paid twice or left unpaid.
 
+Each run pays through two routes (fees and expenses by different routes, swapped from one cycle to
+the next), is started from a preview, and is killed after a random number of claims (the seed is
+in the test's output). A claim approved between the preview and the start is not paid by that
+run; the next cycle's run pays it. Afterwards each route's export holds exactly its payments.
+
 Needs PostgreSQL and Redis (CI sets DATABASE_URL and REDIS_URL); skipped elsewhere. To make the
 worker slow enough to kill mid-run without a test hook in the application, the test database
 gets a trigger that sleeps a little on every Payment insert: the worker spends most of its time
@@ -9,9 +14,12 @@ inside a claim's transaction, with that claim's first payment written but not co
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -28,13 +36,13 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from expenses import selectors, services
-from expenses.models import Claim, Payment, ReimbursementRun
+from expenses import exports, selectors, services
+from expenses.models import Claim, FinanceSettings, Payment, PayRoute, ReimbursementRun
 from involvement.celery import app as celery_app
 from involvement.models import Notification
 from tests import factories
 from tests.conftest import World
-from tests.expenses.factories import attended_on, rate_card_for
+from tests.expenses.factories import attended_on, payee, rate_card_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -47,7 +55,16 @@ ROOT = Path(__file__).resolve().parents[2]
 D = Decimal
 CLAIMS = 30
 CYCLES = 3
-KILL_AFTER = 5  # claims paid before the worker is killed
+# Claims paid before the worker is killed: at random, between these.
+KILL_AFTER = (3, 20)
+# Set RUN_CRASH_SEED to replay the kill points of a failed run (the seed is printed).
+SEED = int(os.environ.get("RUN_CRASH_SEED") or random.SystemRandom().randrange(1_000_000))
+# The routes of fees and expenses in each cycle: two routes every time, swapped between cycles.
+ROUTES = [
+    (PayRoute.PAYROLL, PayRoute.ACCOUNTS_PAYABLE),
+    (PayRoute.ACCOUNTS_PAYABLE, PayRoute.PAYROLL),
+    (PayRoute.PAYROLL, PayRoute.ACCOUNTS_PAYABLE),
+]
 SECONDS_PER_PAYMENT = 0.1
 SESSION_DAY = timezone.localdate() - datetime.timedelta(days=7)
 
@@ -150,6 +167,7 @@ def approved_claims(world: World, count: int) -> list[Claim]:
     claims = []
     for number in range(count):
         volunteer = factories.VolunteerProfileFactory()
+        payee(volunteer, world.university)
         booking = attended_on(world.university, world.coordinator, volunteer, SESSION_DAY)
         claim = services.open_claim(booking=booking, actor=volunteer.user)
         for pence in (150, 275, 1000 + number):
@@ -179,7 +197,8 @@ def consistent_snapshot(claims: list[Claim]) -> tuple[dict[int, str], Counter[in
     return statuses, payments, remittances
 
 
-def assert_0_duplicates_and_0_missing(claims: list[Claim], run: ReimbursementRun) -> None:
+def assert_0_duplicates_and_0_missing(claims: list[Claim], run: ReimbursementRun, routes: tuple[str, str]) -> None:
+    fee_route, expenses_route = routes
     ids = [claim.pk for claim in claims]
     payments = Payment.objects.filter(claim__in=ids)
     assert list(Payment.objects.values("key").annotate(n=Count("pk")).filter(n__gt=1)) == []
@@ -190,6 +209,7 @@ def assert_0_duplicates_and_0_missing(claims: list[Claim], run: ReimbursementRun
         f"claim-{pk}-{kind}" for pk in ids for kind in ("expenses", "fee")
     )
     assert set(payments.values_list("run", flat=True)) == {run.pk}
+    assert set(payments.values_list("kind", "route")) == {("fee", fee_route), ("expenses", expenses_route)}
     assert set(Claim.objects.filter(pk__in=ids).values_list("status", flat=True)) == {Claim.Status.PAID}
     assert Claim.objects.filter(pk__in=ids, paid_at__isnull=True).count() == 0
     owed = sum((selectors.claim_totals(claim)["total"] for claim in claims), D("0.00"))
@@ -199,31 +219,53 @@ def assert_0_duplicates_and_0_missing(claims: list[Claim], run: ReimbursementRun
     ).count() == len(claims)
     run.refresh_from_db()
     assert (run.status, run.claims_done) == (ReimbursementRun.Status.COMPLETED, len(claims))
-    assert run.export_csv.count("\r\n") == 1 + 2 * len(claims)
+    # Each route's export: exactly its payments, and the run's total for it to the penny.
+    totals = {row.route: row.total for row in selectors.run_payment_totals(run)}
+    for route in (PayRoute.PAYROLL, PayRoute.ACCOUNTS_PAYABLE):
+        rows = list(csv.reader(io.StringIO(exports.export_csv(run, route), newline="")))[1:]
+        assert sorted(row[0] for row in rows) == sorted(payments.filter(route=route).values_list("key", flat=True))
+        assert len(rows) == len(claims)
+        assert sum((D(row[3]) for row in rows), D("0.00")) == totals[route]
+    assert sum(totals.values(), D("0.00")) == owed
 
 
 def test_run_killed_part_way_and_resumed_pays_everyone_exactly_once(world, db_name, tmp_path, slow_payments, broker):
     rate_card_for(world.university)
+    chance = random.Random(SEED)
+    print(f"test_run_crash seed: {SEED}")
     workers = 0
+    late: list[Claim] = []
 
-    for cycle in range(CYCLES):
+    for cycle, routes in enumerate(ROUTES):
+        FinanceSettings.objects.update_or_create(
+            organisation=world.university, defaults={"fee_route": routes[0], "expenses_route": routes[1]}
+        )
+        kill_after = chance.randint(*KILL_AFTER)
         celery_app.conf.task_always_eager = True  # the approval emails are sent in this process
-        claims = approved_claims(world, CLAIMS)
+        claims = late + approved_claims(world, CLAIMS - len(late))
+        preview = services.preview_run(organisation=world.university, actor=world.finance)
+        # Approved after the preview: this run does not pay it; the next one does.
+        late = approved_claims(world, 1)
         celery_app.conf.task_always_eager = False
         workers += 1
         first = Worker(db_name, tmp_path, workers)
         second: Worker | None = None
         try:
-            run = services.start_run(organisation=world.university, actor=world.finance)  # queued on commit
+            run = services.start_run(run=preview, actor=world.finance)  # queued on commit
             broker.append(run.pk)
-            wait_for(lambda run=run: progress(run)[1] >= KILL_AFTER, first, 120, f"cycle {cycle}: {KILL_AFTER} paid")
+            wait_for(
+                lambda run=run, kill_after=kill_after: progress(run)[1] >= kill_after,
+                first,
+                120,
+                f"cycle {cycle}: {kill_after} paid",
+            )
             first.kill()
 
             status, done = progress(run)
             statuses, payments, remittances = consistent_snapshot(claims)
             paid = [pk for pk, claim_status in statuses.items() if claim_status == Claim.Status.PAID]
             assert status == ReimbursementRun.Status.RUNNING, f"cycle {cycle}: the run finished before the kill"
-            assert KILL_AFTER <= done < CLAIMS
+            assert kill_after <= done < CLAIMS
             assert len(paid) == done == remittances
             # Each claim's payments and status were committed together: none is half paid.
             assert payments == Counter(dict.fromkeys(paid, 2))
@@ -245,7 +287,10 @@ def test_run_killed_part_way_and_resumed_pays_everyone_exactly_once(world, db_na
             if second is not None:
                 second.stop()
 
-        assert_0_duplicates_and_0_missing(claims, run)
+        assert_0_duplicates_and_0_missing(claims, run, routes)
+        [waiting] = late
+        waiting.refresh_from_db()
+        assert (waiting.status, waiting.payments.count()) == (Claim.Status.APPROVED, 0)
 
-    assert Payment.objects.count() == CYCLES * CLAIMS * 2
-    assert ReimbursementRun.objects.filter(status=ReimbursementRun.Status.COMPLETED).count() == CYCLES
+    assert Payment.objects.count() == len(ROUTES) * CLAIMS * 2
+    assert ReimbursementRun.objects.filter(status=ReimbursementRun.Status.COMPLETED).count() == len(ROUTES)

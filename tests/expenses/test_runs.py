@@ -1,7 +1,9 @@
-"""Reimbursement runs: start_run, execute_run (each approved claim paid exactly once, even after a
-crash part-way), resume_unfinished_runs, and the Payment constraints that make a second payment impossible.
+"""Reimbursement runs: preview_run then start_run, execute_run (each previewed claim paid exactly
+once, even after a crash part-way), resume_unfinished_runs, and the Payment constraints that make a
+second payment impossible.
 
-The same guarantee with a real worker killed by SIGKILL is in test_run_crash.py.
+What a preview holds and what starting it pays (exactly the preview) is test_run_preview.py; the
+same guarantee with a real worker killed by SIGKILL is in test_run_crash.py.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from accounts.models import Organisation, User
-from expenses import selectors, services
+from expenses import exports, selectors, services
 from expenses.models import Claim, Payment, ReimbursementRun
 from expenses.services import ClaimError
 from involvement.models import ActivityLog, Notification
 from tests import factories
 from tests.conftest import World
-from tests.expenses.factories import attended_on, rate_card_for
+from tests.expenses.factories import attended_on, payee, rate_card_for
 from volunteers.models import VolunteerProfile
 
 D = Decimal
@@ -63,11 +65,15 @@ def make_claim(
     status: str = Status.APPROVED,
     university: Organisation | None = None,
     volunteer: VolunteerProfile | None = None,
+    with_payee: bool = True,
 ) -> Claim:
-    """A claim moved through the services to ``status`` (approved by default)."""
+    """A claim moved through the services to ``status`` (approved by default), its volunteer with a
+    payee reference at the university unless ``with_payee`` is False."""
     university = university or world.university
     coordinator = world.coordinator if university == world.university else world.other_coordinator
     volunteer = volunteer or factories.VolunteerProfileFactory()
+    if with_payee:
+        payee(volunteer, university)
     booking = attended_on(university, coordinator, volunteer, SESSION_DAY)
     claim = services.open_claim(booking=booking, actor=volunteer.user)
     for amount in expenses:
@@ -89,9 +95,15 @@ def approved(world: World, count: int, **fields: Any) -> list[Claim]:
     return [make_claim(world, expenses=(f"{10 + index}.25",), **fields) for index in range(count)]
 
 
+def previewed(world: World, finance: User | None = None, organisation: Organisation | None = None) -> ReimbursementRun:
+    return services.preview_run(organisation=organisation or world.university, actor=finance or world.finance)
+
+
 def queued_run(world: World, finance: User | None = None, organisation: Organisation | None = None) -> ReimbursementRun:
-    """A run started by finance; its task is queued on commit, which these tests run themselves."""
-    return services.start_run(organisation=organisation or world.university, actor=finance or world.finance)
+    """A run previewed and started by finance; its task is queued on commit, which these tests run
+    themselves."""
+    finance = finance or world.finance
+    return services.start_run(run=previewed(world, finance, organisation), actor=finance)
 
 
 def payments_of(claims: list[Claim]) -> list[tuple[str, int, str, Decimal]]:
@@ -124,18 +136,30 @@ def assert_each_paid_once(claims: list[Claim]) -> None:
     ]
 
 
-# start_run -----------------------------------------------------------------------------------------
+# preview_run and start_run ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("who", ["coordinator", "admin", "lead", "other_finance", "volunteer", "outsider"])
-def test_start_run_only_by_finance_of_the_university(world, who):
+def test_preview_run_only_by_finance_of_the_university(world, who):
     approved(world, 1)
 
     with pytest.raises(ClaimError) as error:
-        queued_run(world, finance=getattr(world, who))
+        previewed(world, finance=getattr(world, who))
 
     assert str(error.value) == ONLY_FINANCE
     assert ReimbursementRun.objects.count() == 0
+
+
+@pytest.mark.parametrize("who", ["coordinator", "admin", "other_finance", "volunteer"])
+def test_start_run_only_by_finance_of_the_university(world, who):
+    approved(world, 1)
+    preview = previewed(world)
+
+    with pytest.raises(ClaimError) as error:
+        services.start_run(run=preview, actor=getattr(world, who))
+
+    preview.refresh_from_db()
+    assert (str(error.value), preview.status, Payment.objects.count()) == (ONLY_FINANCE, RunStatus.PREVIEW, 0)
 
 
 def test_start_run_with_nothing_approved(world):
@@ -146,7 +170,7 @@ def test_start_run_with_nothing_approved(world):
     make_claim(world, university=world.other_university)
 
     with pytest.raises(ClaimError) as error:
-        queued_run(world)
+        previewed(world)
 
     assert str(error.value) == NOTHING_APPROVED
     assert ReimbursementRun.objects.count() == 0
@@ -160,18 +184,20 @@ def test_start_run_queues_one_run_and_its_task_on_commit(world, django_capture_o
         run = queued_run(world)
 
     run.refresh_from_db()
-    assert (run.organisation, run.started_by, run.status, run.claims_total, run.claims_done) == (
+    assert (run.organisation, run.started_by, run.previewed_by, run.status, run.claims_total, run.claims_done) == (
         world.university,
+        world.finance,
         world.finance,
         RunStatus.QUEUED,
         2,
         0,
     )
-    assert (run.finished_at, run.export_csv) == (None, "")
-    assert ActivityLog.objects.filter(action="run.started").values_list("actor", "organisation").get() == (
-        world.finance.pk,
-        world.university.pk,
-    )
+    assert (run.started_at, run.finished_at) == (NOW, None)
+    for action in ("run.previewed", "run.started"):
+        assert ActivityLog.objects.filter(action=action).values_list("actor", "organisation").get() == (
+            world.finance.pk,
+            world.university.pk,
+        )
     assert len(callbacks) == 1
 
 
@@ -249,6 +275,7 @@ def test_execute_run_pays_every_approved_claim_once(world):
     assert set(Payment.objects.values_list("run", flat=True)) == {run.pk}
     assert all(payment.volunteer_id == payment.claim.volunteer_id for payment in Payment.objects.all())
     assert set(Payment.objects.values_list("paid_on", flat=True)) == {NOW.date()}
+    assert set(Payment.objects.values_list("kind", "route")) == {("fee", "payroll"), ("expenses", "accounts_payable")}
     for claim in claims:
         claim.refresh_from_db()
         assert (claim.status, claim.paid_at) == (Status.PAID, NOW)
@@ -259,7 +286,6 @@ def test_execute_run_pays_every_approved_claim_once(world):
         4,
         NOW,
     )
-    assert result.export_csv.count("\r\n") == 6  # the header and five payments
     assert_each_paid_once(claims)
     assert ActivityLog.objects.filter(action="claim.paid", actor=None).count() == 4
     assert ActivityLog.objects.filter(action="run.completed").count() == 1
@@ -277,7 +303,10 @@ def test_execute_run_remittance_says_what_was_paid(world):
         claim.volunteer.user.email,
     )
     assert remittance.context["reference"] == claim.reference
-    assert remittance.context["lines"] == [["Expenses", "18.90"], ["Involvement fee", "50.00"]]
+    assert remittance.context["lines"] == [
+        ["Expenses", "18.90", "by bank transfer from the university's accounts payable"],
+        ["Involvement fee", "50.00", "through the university's payroll in the next pay run"],
+    ]
     assert remittance.context["total"] == "68.90"
 
 
@@ -312,7 +341,7 @@ def test_a_second_run_finds_nothing_left_to_pay(world):
     services.execute_run(run_id=queued_run(world).pk)
 
     with pytest.raises(ClaimError) as error:
-        queued_run(world)
+        previewed(world)
 
     assert str(error.value) == NOTHING_APPROVED
     assert Payment.objects.count() == 4
@@ -337,16 +366,20 @@ def test_execute_run_touches_only_approved_claims_of_its_university(world):
     assert Notification.objects.filter(template_key="expenses/remittance").count() == 2
 
 
-def test_execute_run_pays_a_claim_approved_after_the_run_was_started(world):
+def test_execute_run_leaves_a_claim_approved_after_the_run_was_started_for_the_next(world):
     first = approved(world, 1)
     run = queued_run(world)
-    late = approved(world, 1)
+    [late] = approved(world, 1)
 
     services.execute_run(run_id=run.pk)
 
     run.refresh_from_db()
-    assert (run.claims_total, run.claims_done) == (2, 2)
-    assert_each_paid_once(first + late)
+    late.refresh_from_db()
+    assert (run.claims_total, run.claims_done) == (1, 1)
+    assert_each_paid_once(first)
+    assert (late.status, late.payments.count()) == (Status.APPROVED, 0)
+    services.execute_run(run_id=queued_run(world).pk)
+    assert_each_paid_once([late])
 
 
 # Crashes part-way ----------------------------------------------------------------------------------
@@ -382,7 +415,7 @@ def test_crash_before_the_third_claim_leaves_two_paid_and_resumes(world, monkeyp
         claim.refresh_from_db()
         assert (claim.status, claim.paid_at, claim.payments.count()) == (Status.APPROVED, None, 0)
     with pytest.raises(ClaimError) as error:
-        queued_run(world)
+        previewed(world)
     assert str(error.value) == IN_PROGRESS
 
     monkeypatch.undo()
@@ -392,7 +425,7 @@ def test_crash_before_the_third_claim_leaves_two_paid_and_resumes(world, monkeyp
     assert (run.status, run.claims_done, run.claims_total) == (RunStatus.COMPLETED, 5, 5)
     assert_each_paid_once(claims)
     assert Payment.objects.count() == 10
-    assert run.export_csv.count("\r\n") == 11
+    assert [len(list(exports.rows(run, route))) for route in ("payroll", "accounts_payable")] == [5, 5]
 
 
 def test_crash_inside_the_third_claim_rolls_back_its_payments_with_its_status(world, monkeypatch):
@@ -417,16 +450,16 @@ def test_crash_inside_the_third_claim_rolls_back_its_payments_with_its_status(wo
     assert Payment.objects.count() == 8
 
 
-def test_crash_after_paying_before_the_export_completes_on_resume(world, monkeypatch):
+def test_crash_after_paying_before_completing_completes_on_resume(world, monkeypatch):
     claims = approved(world, 3)
     run = queued_run(world)
-    crash_on_call(monkeypatch, "finance_export", 1)
+    crash_on_call(monkeypatch, "_set_run_status", 2)  # running, then completed
 
     with pytest.raises(Crash):
         services.execute_run(run_id=run.pk)
 
     run.refresh_from_db()
-    assert (run.status, run.export_csv) == (RunStatus.RUNNING, "")
+    assert (run.status, run.finished_at) == (RunStatus.RUNNING, None)
     assert_each_paid_once(claims)
 
     monkeypatch.undo()
@@ -434,7 +467,7 @@ def test_crash_after_paying_before_the_export_completes_on_resume(world, monkeyp
 
     run.refresh_from_db()
     assert (run.status, run.claims_done) == (RunStatus.COMPLETED, 3)
-    assert run.export_csv.count("\r\n") == 7
+    assert [len(list(exports.rows(run, route))) for route in ("payroll", "accounts_payable")] == [3, 3]
     assert_each_paid_once(claims)
 
 

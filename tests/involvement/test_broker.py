@@ -88,7 +88,8 @@ def test_cache_with_redis_down_degrades_to_misses():
     cache.set("k", "v")
     assert cache.get("k", "missing") == "missing"
     assert cache.get_many(["k"]) == {}
-    assert cache.add("k", "v") is True
+    # add() stored nothing, so it says so: a lock or once-only marker must not "win" during an outage.
+    assert cache.add("k", "v") is False
     assert cache.incr("k") == 1
     assert cache.delete("k") is False
 

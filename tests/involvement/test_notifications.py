@@ -6,11 +6,20 @@ from unittest import mock
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from involvement import notifications
 from involvement.models import Notification
-from involvement.notifications import deliver_notification, queue_notification, sweep_pending_notifications
+from involvement.notifications import (
+    Outgoing,
+    deliver_notification,
+    deliver_notifications,
+    queue_notification,
+    queue_notifications,
+    sweep_pending_notifications,
+)
 from tests.factories import MemberInvitationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +190,65 @@ def test_invitation_email_queued_by_a_service_arrives(django_capture_on_commit_c
         )
 
     assert [message.to for message in mail.outbox] == [[invitation.email]]
+
+
+# In bulk: queued together, delivered over one connection, swept until done -----------------------
+
+
+class CountingBackend(locmem.EmailBackend):
+    """The test mail backend, counting the connections opened."""
+
+    opened = 0
+
+    def open(self) -> bool:
+        CountingBackend.opened += 1
+        return True
+
+
+def test_queue_notifications_writes_each_once_and_publishes_per_batch(monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(notifications, "DELIVERY_BATCH", 2)
+    published: list[list[int]] = []
+    monkeypatch.setattr("involvement.tasks.task_deliver_notifications.delay", published.append)
+    queue_invitation_email(unique_key="invite:2")
+    emails = [
+        Outgoing(template_key="accounts/member_invitation", unique_key=f"invite:{n}", email=f"n{n}@example.org")
+        for n in range(1, 6)
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        written = queue_notifications(emails)
+
+    assert written == 4
+    assert Notification.objects.filter(unique_key__startswith="invite:").count() == 5
+    assert [len(ids) for ids in published] == [1, 2, 1]
+    assert Notification.objects.get(unique_key="invite:2").email == "new@example.org"
+
+
+def test_deliver_notifications_sends_a_batch_over_one_connection(settings):
+    settings.EMAIL_BACKEND = "tests.involvement.test_notifications.CountingBackend"
+    CountingBackend.opened = 0
+    with mock.patch("involvement.tasks.task_deliver_notification.delay"):
+        rows = [queue_invitation_email(unique_key=f"invite:{n}", email=f"n{n}@example.org") for n in range(4)]
+
+    outcomes = deliver_notifications(notification_ids=[row.pk for row in rows])
+
+    assert outcomes == {Notification.Status.SENT: 4}
+    assert CountingBackend.opened == 1
+    assert sorted(message.to[0] for message in mail.outbox) == [f"n{n}@example.org" for n in range(4)]
+    assert deliver_notifications(notification_ids=[row.pk for row in rows]) == {Notification.Status.SENT: 4}
+    assert len(mail.outbox) == 4
+
+
+def test_sweep_requeues_every_pending_row_in_batches_until_done(monkeypatch):
+    monkeypatch.setattr(notifications, "DELIVERY_BATCH", 2)
+    published: list[list[int]] = []
+    with mock.patch("involvement.tasks.task_deliver_notification.delay"):
+        rows = [queue_invitation_email(unique_key=f"invite:{n}", email=f"n{n}@example.org") for n in range(5)]
+    monkeypatch.setattr("involvement.tasks.task_deliver_notifications.delay", published.append)
+
+    with time_machine.travel(datetime.timedelta(minutes=3)):
+        queued = sweep_pending_notifications(batch_size=3)
+
+    assert queued == 5
+    assert [len(ids) for ids in published] == [2, 1, 2]
+    assert sorted(pk for ids in published for pk in ids) == sorted(row.pk for row in rows)

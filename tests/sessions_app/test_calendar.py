@@ -321,3 +321,51 @@ def test_feed_of_an_erased_volunteer_is_not_found(client: Client, world: World, 
     erase_volunteer(profile=profile, actor=world.lead)
 
     assert client.get(f"/calendar/{token}.ics").status_code == 404
+
+
+def test_feed_keeps_the_past_year_and_everything_to_come(world: World, profile: VolunteerProfile) -> None:
+    year_ago = NOW - datetime.timedelta(days=365)
+    old = BookingFactory(
+        session=session(world, "Long ago", 1, starts_at=year_ago - datetime.timedelta(days=1), ends_at=year_ago),
+        volunteer=profile,
+        status=Status.ATTENDED,
+    )
+    recent = BookingFactory(
+        session=session(
+            world,
+            "Within the year",
+            1,
+            starts_at=year_ago + datetime.timedelta(hours=1),
+            ends_at=year_ago + datetime.timedelta(hours=3),
+        ),
+        volunteer=profile,
+        status=Status.ATTENDED,
+    )
+    far_ahead = accepted(
+        world,
+        profile,
+        "Next year",
+        1,
+        starts_at=NOW + datetime.timedelta(days=400),
+        ends_at=NOW + datetime.timedelta(days=400, hours=2),
+    )
+
+    found = events(feed_for(profile))
+
+    assert sorted(found) == sorted([uid(recent), uid(far_ahead)])
+    assert uid(old) not in found
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_feed_address_query_count_does_not_grow(
+    client: Client, world: World, profile: VolunteerProfile, django_assert_num_queries, count: int
+) -> None:
+    for day in range(count):
+        accepted(world, profile, f"Session {day}", 10 + day)
+    token = calendar_feed_for(profile).token
+
+    # The feed and its volunteer; the bookings with their sessions and universities.
+    with django_assert_num_queries(2):
+        response = client.get(f"/calendar/{token}.ics")
+
+    assert len(Calendar.from_ical(response.content).walk("VEVENT")) == count

@@ -489,7 +489,9 @@ def test_suggest_takes_a_fixed_number_of_queries(
         grant(person, story)
         booked(world, person, march(3, 10), BookingStatus.ATTENDED)
 
-    with django_assert_max_num_queries(5):
+    # The preferred tags, the required consents, the sessions at the same time, the ranking and
+    # the matching tags' names.
+    with django_assert_max_num_queries(6):
         suggestions = suggest(session)
 
     assert len(suggestions) == count

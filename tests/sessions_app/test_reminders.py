@@ -14,9 +14,12 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail, signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Membership, Partnership, User
+from involvement import notifications
 from involvement.models import ActivityLog, Notification
 from sessions_app.clock import london_datetime
 from sessions_app.models import Booking, CheckIn, TeachingSession
@@ -713,3 +716,67 @@ def test_check_in_from_token_of_a_removed_check_in(check_in: CheckIn) -> None:
     with pytest.raises(SessionError) as raised:
         check_in_from_token(token)
     assert str(raised.value) == "This link is not valid."
+
+
+# Reminders: set-based, in bulk --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_send_due_reminders_query_count_does_not_grow(
+    world: World, clock: time_machine.Traveller, django_assert_num_queries: Any, count: int
+) -> None:
+    starts_at = uk(datetime.date(2026, 3, 31), 14)
+    session = new_session(world, starts_at, places=count)
+    for index in range(count):
+        accepted_at(clock, world, session, volunteer_in(world.charity, f"Volunteer {index}"), starts_at - 20 * DAY)
+    clock.move_to(starts_at - 5 * DAY)
+
+    # The bookings due for each of the two reminders (one query each, with what the email says);
+    # then, for the batch, the savepoint, the insert, the ids written and the savepoint's release.
+    with django_assert_num_queries(6):
+        queued = send_due_reminders()
+
+    assert queued == count
+
+
+def test_send_due_reminders_publishes_once_per_batch(
+    world: World,
+    clock: time_machine.Traveller,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(notifications, "DELIVERY_BATCH", 2)
+    starts_at = uk(datetime.date(2026, 3, 31), 14)
+    session = new_session(world, starts_at, places=5)
+    for index in range(5):
+        accepted_at(clock, world, session, volunteer_in(world.charity, f"Volunteer {index}"), starts_at - 20 * DAY)
+    published: list[list[int]] = []
+    monkeypatch.setattr("involvement.tasks.task_deliver_notifications.delay", published.append)
+    clock.move_to(starts_at - 5 * DAY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = send_due_reminders()
+
+    assert queued == 5
+    assert [len(ids) for ids in published] == [2, 2, 1]
+    assert sorted(pk for ids in published for pk in ids) == sorted(
+        Notification.objects.filter(template_key="sessions_app/reminder").values_list("pk", flat=True)
+    )
+
+
+def test_send_due_reminders_pass_with_nothing_due_reads_no_booking(
+    world: World, clock: time_machine.Traveller, django_capture_on_commit_callbacks: Any
+) -> None:
+    starts_at = uk(datetime.date(2026, 3, 31), 14)
+    session = new_session(world, starts_at, places=2)
+    for index in range(2):
+        accepted_at(clock, world, session, volunteer_in(world.charity, f"Volunteer {index}"), starts_at - 20 * DAY)
+    clock.move_to(starts_at - 5 * DAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_due_reminders() == 2
+    with CaptureQueriesContext(connection) as queries:
+        again = send_due_reminders()
+
+    # One query per reminder, each answering no rows: the outbox already holds both.
+    assert (again, len(queries)) == (0, 2)

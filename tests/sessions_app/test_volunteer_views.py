@@ -573,7 +573,9 @@ def test_my_sessions_query_count_does_not_grow(
     bookings_in_every_state(world, profile, each)
     client = signed_in(world.volunteer)
 
-    with django_assert_num_queries(6):
+    # Session, user, two-factor check, profile, navigation; invitations and places to come
+    # together; the page of the past and its count.
+    with django_assert_num_queries(8):
         response = client.get(MY_SESSIONS)
 
     assert [
@@ -581,6 +583,26 @@ def test_my_sessions_query_count_does_not_grow(
         len(rows(section(response, "upcoming"))),
         len(rows(section(response, "past"))),
     ] == [each, each, each]
+
+
+def test_my_sessions_past_comes_25_to_a_page_newest_first(world: World, profile: VolunteerProfile, browser) -> None:
+    for number in range(26):
+        moment = START - datetime.timedelta(days=60 - number)
+        session = other_session(
+            world,
+            title=f"Past {number}",
+            starts_at=moment,
+            ends_at=moment + datetime.timedelta(hours=2),
+            status=TeachingSession.Status.COMPLETED,
+        )
+        BookingFactory(session=session, volunteer=profile, status=Status.ATTENDED)
+
+    first = browser.get(MY_SESSIONS)
+    second = browser.get(MY_SESSIONS, {"page": "2"})
+
+    assert [row[0] for row in rows(section(first, "past"))] == [f"Past {number}" for number in range(25, 0, -1)]
+    assert [row[0] for row in rows(section(second, "past"))] == ["Past 0"]
+    assert texts(section(first, "past"), "p", class_="small") == ["Page 1 of 2"]
 
 
 def test_home_sends_a_volunteer_to_my_sessions(browser) -> None:

@@ -55,6 +55,7 @@ ACCESS_NETWORK: list[Access] = [
     lead_page("volunteers:check_edit", check_of_charity_a_applicant),
     lead_page("volunteers:consent_record", member_of_charity_a(Status.ACTIVE)),
     lead_page("volunteers:tags", network_slug),
+    lead_page("volunteers:data_views", network_slug),
     Access(
         "volunteers:volunteer_summary",
         charity_a_volunteer,

@@ -132,7 +132,7 @@ def build(world: World, marker: str, email: str, traveller: time_machine.Travell
         recipient=user,
         context={"name": marker},
     )
-    record_special_category_view(profile=profile, actor=world.lead, where="network_volunteer")
+    record_special_category_view(profile=profile, actor=world.lead, where="network_volunteer", network=world.charity)
     return profile
 
 

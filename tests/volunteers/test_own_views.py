@@ -476,9 +476,7 @@ def test_profile_refuses_a_tag_of_another_network(world: World, profile: Volunte
     response = browser.post(PROFILE_URL, {**PROFILE_POST, "experience_tags": [elsewhere.pk]})
 
     assert response.status_code == 400
-    assert error_of(response, "experience_tags") == (
-        f"Please choose one of the options given."
-    )
+    assert error_of(response, "experience_tags") == ("Please choose one of the options given.")
     assert snapshot(profile) == before
 
 
@@ -680,9 +678,7 @@ def test_availability_refuses_an_unknown_slot(profile: VolunteerProfile, browser
     response = browser.post(AVAILABILITY_URL, {"slots": ["9-midnight"]})
 
     assert response.status_code == 400
-    assert texts(response, "div", id="id_slots_error") == [
-        "Please choose one of the options given."
-    ]
+    assert texts(response, "div", id="id_slots_error") == ["Please choose one of the options given."]
     assert snapshot(profile) == before
 
 
@@ -698,7 +694,7 @@ def test_time_away_add_saves_the_dates(profile: VolunteerProfile, browser) -> No
     )
 
     assert (page.status_code, h1(page)) == (200, "Add time away")
-    assert [dict(field.attributes)["type"] for field in find(page, "input", id="id_starts_on")] == ["date"]
+    assert [dict(field.attributes)["type"] for field in find(page, "input", id="id_starts_on")] == ["text"]
     assert response.redirect_chain == [(AVAILABILITY_URL, 302)]
     assert messages_on(response) == ["We will not invite you from 10 March 2026 to 12 March 2026."]
     assert snapshot(profile)["away"] == [(datetime.date(2026, 3, 10), datetime.date(2026, 3, 12), "Treatment")]

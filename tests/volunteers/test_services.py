@@ -1376,7 +1376,7 @@ def test_record_special_category_view_by_staff_is_logged(world: World) -> None:
     record_special_category_view(profile=profile, actor=world.lead, where="network_volunteer")
 
     assert logged("volunteer.special_category_viewed") == [
-        (world.lead.pk, "volunteerprofile", str(profile.pk), None, {"page": "network_volunteer"})
+        (world.lead.pk, "volunteerprofile", str(profile.pk), world.charity.pk, {"page": "network_volunteer"})
     ]
 
 

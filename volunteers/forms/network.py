@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Organisation
+from involvement.widgets import DateInput
 from volunteers.models import (
     ConsentPurpose,
     ConsentRecord,
@@ -22,7 +23,7 @@ from volunteers.models import (
 )
 from volunteers.selectors import NetworkFilters
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = DateInput()
 ERASE_WORD = "ERASE"
 PAUSED_CHOICES = [("", "Paused or not"), ("yes", "Paused only"), ("no", "Not paused")]
 

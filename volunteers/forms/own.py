@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from involvement.widgets import DateInput
 from volunteers.forms.contact import ContactDetailsMixin, phone_field, postal_address_field
 from volunteers.models import ExperienceTag, PartOfDay, TimeAway, VolunteerProfile, Weekday
 
@@ -216,13 +217,6 @@ class AvailabilityForm(forms.Form):
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in ("monthly_session_cap", "travel_miles")}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
 
 
 DATE_ERRORS = {"invalid": "Please enter a real date, for example 27/03/2026."}

@@ -28,7 +28,7 @@ from accounts.models import Organisation
 from accounts.permissions import RoleRequiredMixin, acting_user
 from involvement.forms_views import FormT, ServiceFormView
 from involvement.models import ActivityLog
-from volunteers import services
+from volunteers import access_log, services
 from volunteers.consent_effects import withdrawal_consequences
 from volunteers.forms.network import (
     AcceptForm,
@@ -162,7 +162,7 @@ class NetworkListView(NetworkMixin, TemplateView):
             profiles=[membership.volunteer for membership in context["memberships"]],
             actor=acting_user(self.request),
             where="network_list",
-            organisation=context["network"],
+            network=context["network"],
         )
         return self.render_to_response(context, status=status)
 
@@ -232,7 +232,10 @@ class NetworkVolunteerView(MembershipMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         membership = self.get_membership()
         services.record_special_category_view(
-            profile=membership.volunteer, actor=acting_user(request), where="network_volunteer"
+            profile=membership.volunteer,
+            actor=acting_user(request),
+            where="network_volunteer",
+            network=membership.network,
         )
         return super().get(request, *args, **kwargs)
 
@@ -464,6 +467,20 @@ class ExperienceTagsView(NetworkMixin, ServiceFormView[ExperienceTagForm]):
 
     def get_success_url(self) -> str:
         return reverse("volunteers:tags", kwargs={"slug": self.get_network().slug})
+
+
+class DataViewsView(NetworkMixin, TemplateView):
+    """Who was shown the network's volunteers' special-category data, when and on which page,
+    newest first, 50 to a page, in a fixed number of queries."""
+
+    template_name = "volunteers/network/data_views.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        network = context["network"]
+        page = Paginator(access_log.data_views(network), 50).get_page(self.request.GET.get("page"))
+        context.update(page_obj=page, views=access_log.describe(list(page.object_list), network))
+        return context
 
 
 # The summary leads and partnered coordinators see --------------------------------------------------
