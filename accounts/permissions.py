@@ -23,6 +23,7 @@ Role = Membership.Role
 STAFF_ROLES = frozenset(Role)
 
 _CACHE_ATTR = "_involvement_roles"
+_KINDS_ATTR = "_involvement_organisation_kinds"
 
 
 def acting_user(request: HttpRequest) -> User:
@@ -39,16 +40,31 @@ def roles_by_organisation(user: User | AnonymousUser) -> dict[int, set[str]]:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
         cached = {}
-        for organisation_id, role in Membership.objects.filter(user=user).values_list("organisation_id", "role"):
+        kinds: dict[int, str] = {}
+        for organisation_id, role, kind in Membership.objects.filter(user=user).values_list(
+            "organisation_id", "role", "organisation__kind"
+        ):
             cached.setdefault(organisation_id, set()).add(role)
+            kinds[organisation_id] = kind
         setattr(user, _CACHE_ATTR, cached)
+        setattr(user, _KINDS_ATTR, kinds)
     return cached
+
+
+def has_role_in_kind(user: User | AnonymousUser, roles: Iterable[str], kind: str) -> bool:
+    """Whether the user holds any of ``roles`` in an organisation of ``kind`` (a university, say),
+    from the same one cached query as ``roles_by_organisation``."""
+    wanted = set(roles)
+    by_org = roles_by_organisation(user)
+    kinds: dict[int, str] = getattr(user, _KINDS_ATTR, {})
+    return any(held & wanted and kinds.get(organisation_id) == kind for organisation_id, held in by_org.items())
 
 
 def forget_roles(user: User) -> None:
     """Drop the cached roles after a change of membership."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    for attribute in (_CACHE_ATTR, _KINDS_ATTR):
+        if hasattr(user, attribute):
+            delattr(user, attribute)
 
 
 def has_role(user: User | AnonymousUser, roles: Iterable[str], organisation: Organisation | int | None = None) -> bool:

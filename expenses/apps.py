@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
@@ -15,19 +16,31 @@ class ExpensesConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.home import HomeRoute, register_home
-        from accounts.models import Membership
+        from accounts.models import Membership, Organisation
         from accounts.navigation import NavEntry, register
+        from accounts.permissions import has_role_in_kind
         from volunteers.apps import is_volunteer
 
         Role = Membership.Role
         register(NavEntry("Money", "expenses:money", order=14, visible=is_volunteer))
-        register(NavEntry("Claims", "expenses:queue", order=40, roles=frozenset({Role.COORDINATOR, Role.FINANCE})))
-        register(NavEntry("Payment runs", "expenses:runs", order=41, roles=frozenset({Role.FINANCE})))
-        register(NavEntry("Rate cards", "expenses:rate_cards", order=42, roles=frozenset({Role.FINANCE, Role.ADMIN})))
+
+        # Money pages are a university's: an admin or a finance officer of a charity is not shown them.
+        def at_a_university(*roles: str) -> Callable[[User], bool]:
+            return lambda user: has_role_in_kind(user, roles, Organisation.Kind.UNIVERSITY)
+
         register(
-            NavEntry("Finance set-up", "expenses:finance_setup", order=44, roles=frozenset({Role.FINANCE, Role.ADMIN}))
+            NavEntry("Claims", "expenses:queue", order=40, visible=at_a_university(Role.COORDINATOR, Role.FINANCE))
         )
-        register(NavEntry("Budgets", "expenses:budgets", order=43, roles=frozenset({Role.FINANCE, Role.ADMIN})))
+        register(NavEntry("Payment runs", "expenses:runs", order=41, visible=at_a_university(Role.FINANCE)))
+        register(
+            NavEntry("Rate cards", "expenses:rate_cards", order=42, visible=at_a_university(Role.FINANCE, Role.ADMIN))
+        )
+        register(NavEntry("Budgets", "expenses:budgets", order=43, visible=at_a_university(Role.FINANCE, Role.ADMIN)))
+        register(
+            NavEntry(
+                "Finance set-up", "expenses:finance_setup", order=44, visible=at_a_university(Role.FINANCE, Role.ADMIN)
+            )
+        )
         register_home(HomeRoute(order=35, name="finance-claims", url_for=finance_home))
         from expenses.permissions import attendance_correction_refusal
         from expenses.personal_data import PROVIDER
