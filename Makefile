@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check format vendor migrate seed clean worker bench bench-small
+.PHONY: run test check format vendor migrate seed clean worker bench bench-small screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: $(STAMP)
 
 bench-small: $(STAMP)
 	$(BIN)/python scripts/bench.py --size small --output var/PERFORMANCE-small.md
+
+# Screenshots of each role's main pages from the demo site into docs/screenshots/ (shown in the
+# README), at desktop and phone widths, with Debian's Chromium (scripts/screenshots.py).
+screenshots: seed
+	DEBUG=true $(BIN)/python scripts/screenshots.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -20,6 +20,23 @@ class AccountsConfig(AppConfig):
 
         register(NavEntry("Organisations", "accounts:organisations", order=90, roles=STAFF_ROLES))
         register_home(HomeRoute(order=90, name="admin-members", url_for=admin_home))
+        from accounts.services import delete_expired_sign_ins
+        from involvement.retention import Rule, register_rule
+
+        register_rule(
+            Rule(
+                name="accounts.expired_sign_ins",
+                data="Sign-in sessions, sign-in throttle counters (keyed by email hash or IP address) "
+                "and the two-factor codes already used",
+                period="Until each expires: a session at its expiry (two weeks after last use; 9 hours "
+                "after signing in for staff), a throttle counter at the end of its window (at most a day)",
+                why="They only serve while they are live; an IP address or a record of who signed in when "
+                "is personal data nobody needs afterwards.",
+                setting="SESSION_COOKIE_AGE, STAFF_SESSION_HOURS, ACCOUNT_RATE_LIMITS",
+                apply=lambda now: delete_expired_sign_ins(now=now),
+                order=95,
+            )
+        )
 
 
 def admin_home(user: User) -> str | None:

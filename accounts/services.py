@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +17,7 @@ from involvement.activity import record_activity
 from involvement.errors import DomainError
 from involvement.links import absolute_url
 from involvement.notifications import queue_notification
+from involvement.retention import in_batches
 
 INVITATION_SALT = "accounts.member-invitation"
 INVITATION_MAX_AGE_DAYS = 14
@@ -187,3 +192,58 @@ def remove_membership(*, membership: Membership, actor: User) -> None:
     )
     membership.delete()
     forget_roles(membership.user)
+
+
+# Retention ---------------------------------------------------------------------------------------
+
+
+def delete_expired_sign_ins(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> int:
+    """The retention rule for sign-ins: every expired session (``django_session``: who was signed
+    in, how and when) and every expired entry of a database cache (``involvement_cache``: the
+    sign-in throttles, keyed by email hash or IP address, and the two-factor codes already used) is
+    deleted. Each lasts only as long as it is needed (a session its ``expire_date``, a throttle its
+    window of ``ACCOUNT_RATE_LIMITS``, at most a day), but neither Django nor its database cache
+    removes them below a million rows. In batches; returns how many rows were deleted."""
+    now = now or timezone.now()
+
+    def delete_sessions(keys: list[str]) -> None:
+        Session.objects.filter(pk__in=keys).delete()
+
+    deleted = in_batches(Session.objects.filter(expire_date__lt=now), delete_sessions, batch_size=batch_size)
+    for table in _database_cache_tables():
+        deleted += _delete_expired_cache_entries(table, now, batch_size or settings.RETENTION_BATCH)
+    return deleted
+
+
+def _database_cache_tables() -> list[str]:
+    return sorted(
+        {
+            str(cache["LOCATION"])
+            for cache in settings.CACHES.values()
+            if cache["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+        }
+    )
+
+
+def _delete_expired_cache_entries(table: str, now: datetime.datetime, batch_size: int) -> int:
+    """Delete ``table``'s entries expired before ``now``, ``batch_size`` keys per transaction (two
+    statements each)."""
+    quoted = connection.ops.quote_name(table)
+    expires = connection.ops.adapt_datetimefield_value(now)
+    deleted = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT cache_key FROM {quoted} WHERE expires < %s ORDER BY cache_key LIMIT %s",  # noqa: S608 -- table name: a setting, quoted  # nosec B608
+                [expires, batch_size],
+            )
+            keys = [row[0] for row in cursor.fetchall()]
+            if not keys:
+                return deleted
+            placeholders = ", ".join(["%s"] * len(keys))
+            # Only if still expired: an entry set again meanwhile (a new throttle window) stays.
+            cursor.execute(
+                f"DELETE FROM {quoted} WHERE cache_key IN ({placeholders}) AND expires < %s",  # noqa: S608 -- as above  # nosec B608
+                [*keys, expires],
+            )
+        deleted += len(keys)

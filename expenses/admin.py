@@ -97,7 +97,7 @@ class ClaimItemAdmin(ReadOnlyAdmin):
 
 @admin.register(Receipt)
 class ReceiptAdmin(ReadOnlyAdmin):
-    list_display = ["claim", "content_type", "size", "created_at"]
+    list_display = ["claim", "content_type", "size", "created_at", "removed_at"]
     exclude = ["file"]
 
 

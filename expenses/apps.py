@@ -55,6 +55,22 @@ class ExpensesConfig(AppConfig):
 
         # What a session pays, said on invitations before the volunteer accepts.
         register_covered(what_is_covered)
+        from expenses.services import remove_expired_receipt_files
+        from involvement.retention import Rule, register_rule
+
+        register_rule(
+            Rule(
+                name="expenses.receipt_files",
+                data="Receipt files (uploaded PDFs and photos) of paid and rejected claims",
+                period="6 years from the end of the tax year (5 April) in which the claim was paid or rejected",
+                why="HMRC asks for financial records to be kept six years from the end of the tax year they "
+                "relate to; a receipt can show a name, an address or a hospital, so it goes when that ends. "
+                "The claim and its payments stay (pseudonymised if the volunteer was erased).",
+                setting="FINANCE_RETENTION_YEARS",
+                apply=lambda now: remove_expired_receipt_files(now=now),
+                order=40,
+            )
+        )
 
 
 def finance_home(user: User) -> str | None:

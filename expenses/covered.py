@@ -13,6 +13,7 @@ from django.utils import timezone
 from expenses.models import BookingArrangement, ClaimItem, FeeRate, PrepaidCost, RateCard
 from expenses.rates import DEFAULT_CLAIM_WINDOW_MONTHS, add_months, session_fee
 from expenses.selectors import rate_card_for_session
+from involvement import formatting
 from involvement.links import absolute_url
 from sessions_app.covered import CoveredItem
 from sessions_app.models import Booking, TeachingSession
@@ -23,7 +24,7 @@ Preference = VolunteerProfile.PaymentPreference
 
 def pence(amount: Decimal) -> str:
     """45p, or £1.20."""
-    return f"{int(amount * 100)}p" if amount < 1 else f"£{amount:.2f}"
+    return f"{int(amount * 100)}p" if amount < 1 else formatting.money(amount)
 
 
 def _fee(session: TeachingSession, card: RateCard | None, volunteer: VolunteerProfile | None) -> CoveredItem:
@@ -40,7 +41,7 @@ def _fee(session: TeachingSession, card: RateCard | None, volunteer: VolunteerPr
         if rate.basis == FeeRate.Basis.PER_SESSION
         else f"{pence(rate.amount)} an hour for {session.duration_hours.normalize():f} hours"
     )
-    full = f"£{fee:.2f} ({how})"
+    full = f"{formatting.money(fee)} ({how})"
     preference = Preference(volunteer.payment_preference) if volunteer is not None else None
     if preference == Preference.EXPENSES_ONLY:
         return CoveredItem(
@@ -108,7 +109,7 @@ def what_is_covered(
         items += _prepaid(booking)
     months = card.claim_window_months if card else DEFAULT_CLAIM_WINDOW_MONTHS
     deadline = add_months(timezone.localdate(session.ends_at), months)
-    items.append(CoveredItem(f"Claim within {months} months of the session, by {deadline:%-d %B %Y}."))
+    items.append(CoveredItem(f"Claim within {months} months of the session, by {formatting.day(deadline)}."))
     items.append(
         CoveredItem("How a fee can affect your benefits", url=absolute_url(reverse("expenses:fees_and_benefits")))
     )

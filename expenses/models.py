@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Organisation
+from involvement import formatting
 from involvement.models import TimeStampedModel
 from sessions_app.models import Booking, Programme, TeachingSession
 from volunteers.models import VolunteerProfile
@@ -90,7 +91,7 @@ class RateCard(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.organisation} rates from {self.effective_from:%-d %B %Y}"
+        return f"{self.organisation} rates from {formatting.day(self.effective_from)}"
 
 
 class FeeRate(models.Model):
@@ -193,7 +194,11 @@ class Claim(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "submitted_at"], name="claim_status_submitted_idx")]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"], name="claim_status_submitted_idx"),
+            # The approvers' queues of returned (latest first) and approved (oldest first) claims.
+            models.Index(fields=["status", "decided_at"], name="claim_status_decided_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "submitted", "returned", "approved", "rejected", "paid"]),
@@ -230,6 +235,11 @@ class Receipt(TimeStampedModel):
     original_name = models.CharField(max_length=200)
     size = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the file was deleted, at the end of the finance retention period (the row stays).",
+    )
 
     def __str__(self) -> str:
         return self.original_name
@@ -363,7 +373,8 @@ class Payment(TimeStampedModel):
             models.CheckConstraint(condition=Q(route__in=["payroll", "accounts_payable"]), name="payment_route_valid"),
             models.UniqueConstraint(fields=["claim", "kind"], name="payment_one_per_claim_and_kind"),
         ]
-        indexes = [models.Index(fields=["run", "route", "key"], name="payment_run_route_idx")]
+        # A run's page lists its payments payroll first, then by key (and an export one route's).
+        indexes = [models.Index(fields=["run", "-route", "key"], name="payment_run_route_key_idx")]
 
     def __str__(self) -> str:
         return f"{self.key}: £{self.amount}"
@@ -385,6 +396,8 @@ class RunLine(models.Model):
 
     class Meta:
         ordering = ["run", "route", "claim", "kind"]
+        # A preview's page lists its lines payroll first, then by claim and kind.
+        indexes = [models.Index(fields=["run", "-route", "claim", "kind"], name="run_line_page_idx")]
         constraints = [
             models.UniqueConstraint(fields=["run", "claim", "kind"], name="run_line_one_per_claim_and_kind"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="run_line_amount_positive"),

@@ -29,6 +29,7 @@ from expenses.selectors import (
     run_in_progress,
     started_run_count,
 )
+from involvement import formatting
 from sessions_app.models import Booking
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def open_claim_refusal(
     if deadline is None:
         deadline = claim_deadline(booking, rate_card_for_session(booking.session))
     if (today or timezone.localdate()) > deadline:
-        return f"Claims for this session had to be made by {deadline:%-d %B %Y}. Please contact the coordinator."
+        return f"Claims for this session had to be made by {formatting.day(deadline)}. Please contact the coordinator."
     return None
 
 

@@ -120,13 +120,19 @@ def _claims(profile: VolunteerProfile) -> list[dict[str, Any]]:
 
 
 def _receipts(profile: VolunteerProfile) -> list[dict[str, Any]]:
+    """Each receipt with a link to download it, or, once its file was removed at the end of the
+    finance retention period, when that was."""
     receipts = Receipt.objects.filter(claim__volunteer=profile).select_related("claim").order_by("created_at", "pk")
     return [
         {
             "name": receipt.original_name,
             "claim": receipt.claim.reference,
             "uploaded": iso(receipt.created_at),
-            "download": absolute_url(reverse("expenses:receipt", kwargs={"pk": receipt.pk})),
+            **(
+                {"file removed": iso(receipt.removed_at)}
+                if receipt.removed_at is not None
+                else {"download": absolute_url(reverse("expenses:receipt", kwargs={"pk": receipt.pk}))}
+            ),
         }
         for receipt in receipts
     ]

@@ -33,6 +33,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, TruncDate
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
@@ -276,18 +277,47 @@ def approval_cutoffs(university_ids: list[int], now: datetime.datetime) -> dict[
     }
 
 
+def claim_expenses() -> Coalesce:
+    """The sum of an (outer) claim's items, as a correlated subquery (£0.00 without items): the
+    database works it out for the rows it returns, after the filter, sort and LIMIT, and a count
+    of the claims leaves it out (a join and GROUP BY would sum every claim's items first)."""
+    total = ClaimItem.objects.filter(claim=OuterRef("pk")).order_by().values("claim").annotate(total=Sum("amount"))
+    return Coalesce(Subquery(total.values("total"), output_field=MONEY), Value(Decimal("0.00")), output_field=MONEY)
+
+
 def queue_rows(claims: QuerySet[Claim]) -> QuerySet[Claim]:
     """Each claim with its volunteer and session (with its module and programme, whose budget pays
     for it), its university's id, and its expenses and total (expenses and the fee taken) summed
-    by the database: one query for the whole page."""
-    expenses = Coalesce(
-        Sum("items__amount"), Value(Decimal("0.00")), output_field=DecimalField(max_digits=12, decimal_places=2)
-    )
+    by the database (``claim_expenses``, for the page's rows only): one query for the whole page."""
     return (
         claims.select_related("volunteer__user", "booking__session__module__programme")
-        .annotate(university_pk=F(UNIVERSITY_OF_CLAIM), expenses_total=expenses)
-        .annotate(total=F("expenses_total") + F("fee_requested"))
+        .annotate(university_pk=F(UNIVERSITY_OF_CLAIM), expenses_total=claim_expenses())
+        .annotate(total=ExpressionWrapper(F("expenses_total") + F("fee_requested"), output_field=MONEY))
     )
+
+
+# What a row of the approvers' queue shows of a claim, its volunteer and its session.
+QUEUE_PAGE_FIELDS = (
+    "status",
+    "on_behalf",
+    "fee_requested",
+    "submitted_at",
+    "decided_at",
+    "paid_at",
+    "created_at",
+    "volunteer__preferred_name",
+    "volunteer__user__name",
+    "volunteer__user__email",
+    "booking__session__title",
+    "booking__session__starts_at",
+    "booking__session__module__programme__name",
+)
+
+
+def queue_page_rows(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    """``queue_rows`` with only the columns the queue's table shows (``QUEUE_PAGE_FIELDS``): the
+    page reads fifty claims with their volunteers and sessions, not their whole rows."""
+    return queue_rows(claims).only(*QUEUE_PAGE_FIELDS)
 
 
 def overdue(claims: QuerySet[Claim], cutoffs: dict[int, datetime.datetime]) -> QuerySet[Claim]:
@@ -400,20 +430,16 @@ def budget_key(session: TeachingSession) -> tuple[int, int]:
     return session.module.programme_id, academic_year_start(timezone.localdate(session.starts_at, LONDON))
 
 
-def _programme_total(rows: QuerySet[Any], programme_path: str, amount: str) -> Coalesce:
+def _programme_total(rows: QuerySet[Any], programme_path: str, amount: str | ExpressionWrapper) -> Coalesce:
     """The sum of ``amount`` over ``rows`` (narrowed to the outer programme by ``programme_path``),
     as a subquery: £0.00 when there are none."""
     total = rows.order_by().values(programme_path).annotate(total=Sum(amount)).values("total")
     return Coalesce(Subquery(total, output_field=MONEY), Value(Decimal("0.00")), output_field=MONEY)
 
 
-def with_budget_position(programmes: QuerySet[Programme], year: int) -> QuerySet[Programme]:
-    """Each programme with its ``budget`` for the academic year from 1 September ``year`` (None:
-    none set), ``budget_spent`` (the payments of claims about its sessions starting in that year,
-    UK time), ``budget_committed`` (approved claims about those sessions, not yet paid: their
-    expenses and the fee taken) and ``budget_remaining`` (None without a budget), all summed by
-    the database in the programmes' own query. Read them through ``budget_position``, which
-    gives exact pounds and pence (SQLite sums decimals as floats)."""
+def _budget_annotations(year: int, suffix: str = "") -> dict[str, Any]:
+    """The annotations of ``with_budget_position`` for the academic year from 1 September
+    ``year``, named ``budget``, ``budget_spent`` and ``budget_committed`` followed by ``suffix``."""
     period = academic_year(year)
 
     def sessions_of_programme(session: str) -> dict[str, Any]:
@@ -423,55 +449,73 @@ def with_budget_position(programmes: QuerySet[Programme], year: int) -> QuerySet
             f"{session}__starts_at__lt": period.ends_before,
         }
 
-    budget = ProgrammeBudget.objects.filter(programme=OuterRef("pk"), academic_year=year).values("amount")[:1]
-    approved = ClaimStatus.APPROVED
+    # Unordered: the model's ordering would join the programme again for every row.
+    budget = (
+        ProgrammeBudget.objects.filter(programme=OuterRef("pk"), academic_year=year).order_by().values("amount")[:1]
+    )
     spent = _programme_total(
         Payment.objects.filter(**sessions_of_programme("claim__booking__session")),
         f"claim__{PROGRAMME_OF_CLAIM}",
         "amount",
     )
-    fees = _programme_total(
-        Claim.objects.filter(status=approved, **sessions_of_programme("booking__session")),
+    # The fee and the expenses of each approved claim, in one pass over the programme's claims.
+    committed = _programme_total(
+        Claim.objects.filter(status=ClaimStatus.APPROVED, **sessions_of_programme("booking__session")),
         PROGRAMME_OF_CLAIM,
-        "fee_requested",
+        ExpressionWrapper(F("fee_requested") + claim_expenses(), output_field=MONEY),
     )
-    expenses = _programme_total(
-        ClaimItem.objects.filter(claim__status=approved, **sessions_of_programme("claim__booking__session")),
-        f"claim__{PROGRAMME_OF_CLAIM}",
-        "amount",
-    )
-    return programmes.annotate(
-        budget=Subquery(budget, output_field=MONEY),
-        budget_spent=spent,
-        budget_committed=ExpressionWrapper(fees + expenses, output_field=MONEY),
-    ).annotate(
-        budget_remaining=ExpressionWrapper(F("budget") - F("budget_spent") - F("budget_committed"), output_field=MONEY)
-    )
+    return {
+        f"budget{suffix}": Subquery(budget, output_field=MONEY),
+        f"budget_spent{suffix}": spent,
+        f"budget_committed{suffix}": committed,
+    }
 
 
-def budget_position(programme: Programme, year: int) -> BudgetPosition:
-    """The position of a programme from ``with_budget_position(..., year)``."""
-    annotated: Any = programme  # the annotations of with_budget_position
+def with_budget_position(programmes: QuerySet[Programme], year: int) -> QuerySet[Programme]:
+    """Each programme with its ``budget`` for the academic year from 1 September ``year`` (None:
+    none set), ``budget_spent`` (the payments of claims about its sessions starting in that year,
+    UK time) and ``budget_committed`` (approved claims about those sessions, not yet paid: their
+    expenses and the fee taken), all summed by the database in the programmes' own query. Read
+    them through ``budget_position``, which gives exact pounds and pence (SQLite sums decimals as
+    floats) and what remains (an annotation for it would make the database work out the three
+    subqueries twice)."""
+    return programmes.annotate(**_budget_annotations(year))
+
+
+def budget_position(programme: Programme, year: int, suffix: str = "") -> BudgetPosition:
+    """The position of a programme from ``with_budget_position(..., year)`` (or from the
+    annotations of that year named with ``suffix``)."""
+    budget = getattr(programme, f"budget{suffix}")
     return BudgetPosition(
         programme_id=programme.pk,
         programme=programme.name,
         academic_year=year,
-        budget=None if annotated.budget is None else to_pounds(annotated.budget),
-        spent=to_pounds(annotated.budget_spent),
-        committed=to_pounds(annotated.budget_committed),
+        budget=None if budget is None else to_pounds(budget),
+        spent=to_pounds(getattr(programme, f"budget_spent{suffix}")),
+        committed=to_pounds(getattr(programme, f"budget_committed{suffix}")),
     )
 
 
 def budget_positions(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], BudgetPosition]:
-    """The position of each (programme id, academic year) in ``keys``: one query for each
-    academic year among them (a page of claims usually has one, at most two)."""
+    """The position of each (programme id, academic year) in ``keys``, in one query: the
+    programmes with the annotations of each academic year among them."""
     by_year: dict[int, set[int]] = {}
     for programme_id, year in keys:
         by_year.setdefault(year, set()).add(programme_id)
+    if not by_year:
+        return {}
+    annotations: dict[str, Any] = {}
+    for year, wanted in by_year.items():
+        # Each year's sums only for the programmes asked about in that year (a CASE runs its
+        # subqueries only for the rows that take its branch).
+        for name, total in _budget_annotations(year, suffix=f"_{year}").items():
+            annotations[name] = Case(When(pk__in=sorted(wanted), then=total), default=None, output_field=MONEY)
+    programme_ids = set().union(*by_year.values())
     positions = {}
-    for year, programme_ids in sorted(by_year.items()):
-        for programme in with_budget_position(Programme.objects.filter(pk__in=programme_ids), year):
-            positions[(programme.pk, year)] = budget_position(programme, year)
+    for programme in Programme.objects.filter(pk__in=programme_ids).annotate(**annotations):
+        for year, wanted in sorted(by_year.items()):
+            if programme.pk in wanted:
+                positions[(programme.pk, year)] = budget_position(programme, year, suffix=f"_{year}")
     return positions
 
 
@@ -482,9 +526,8 @@ def claim_budget_position(claim: Claim) -> BudgetPosition:
 
 
 def budget_positions_of_claims(claims: QuerySet[Claim]) -> dict[int, BudgetPosition]:
-    """For each of ``claims`` (by claim id), the position of the budget that pays for it. Two
-    queries for claims about sessions of one academic year (one more for each further year).
-    A claim to be paid whose programme is past its budget has ``position.over_by > 0``
+    """For each of ``claims`` (by claim id), the position of the budget that pays for it, in two
+    queries. A claim to be paid whose programme is past its budget has ``position.over_by > 0``
     (``permissions.is_over_budget``)."""
     rows = list(claims.order_by().values_list("pk", f"{PROGRAMME_OF_CLAIM}_id", "booking__session__starts_at"))
     keys = {
@@ -493,6 +536,33 @@ def budget_positions_of_claims(claims: QuerySet[Claim]) -> dict[int, BudgetPosit
     }
     positions = budget_positions(keys.values())
     return {pk: positions[key] for pk, key in keys.items()}
+
+
+def academic_year_of(starts_at: str) -> Case:
+    """The academic year (the year of its 1 September) of the moment at ``starts_at``, UK time,
+    as a database expression (``academic_year_start``)."""
+    year = ExtractYear(starts_at, tzinfo=LONDON)
+    return Case(
+        When(GreaterThanOrEqual(ExtractMonth(starts_at, tzinfo=LONDON), 9), then=year),
+        default=year - 1,
+        output_field=IntegerField(),
+    )
+
+
+def budget_keys_of_claims(claims: QuerySet[Claim], *, budget_set: bool = False) -> set[tuple[int, int]]:
+    """The (programme id, academic year) of the budgets paying for ``claims`` (``budget_key``),
+    found by the database: a handful of rows however many claims. With ``budget_set``, only
+    those with a budget set for the year."""
+    keyed = claims.order_by().annotate(budget_year=academic_year_of("booking__session__starts_at"))
+    if budget_set:
+        keyed = keyed.filter(
+            Exists(
+                ProgrammeBudget.objects.filter(
+                    programme_id=OuterRef(f"{PROGRAMME_OF_CLAIM}_id"), academic_year=OuterRef("budget_year")
+                )
+            )
+        )
+    return set(keyed.values_list(f"{PROGRAMME_OF_CLAIM}_id", "budget_year").distinct())
 
 
 def university_programmes(university_ids: list[int]) -> QuerySet[Programme]:
@@ -575,43 +645,37 @@ def ready_to_pay(university_ids: list[int]) -> QuerySet[Claim]:
 
 def waiting_by_university(universities: list[Organisation]) -> list[Waiting]:
     """Approved claims and their total (expenses and fees) per university, all and those ready to
-    pay (with a payee reference), in two queries."""
-    approved = approved_claims([university.pk for university in universities])
-    has_payee = Q(payee=True)
-    claims = {
-        row["university"]: row
-        for row in approved.annotate(payee=Exists(payee_reference_of_claim()))
-        .values(university=F(UNIVERSITY_OF_CLAIM))
-        .annotate(
-            count=Count("pk"),
-            fees=Sum("fee_requested"),
-            ready=Count("pk", filter=has_payee),
-            ready_fees=Sum("fee_requested", filter=has_payee),
-        )
-    }
-    expenses = {
-        row["university"]: row
-        for row in ClaimItem.objects.filter(claim__in=approved)
-        .annotate(
-            payee=Exists(
-                PayeeReference.objects.filter(
-                    organisation_id=OuterRef(f"claim__{UNIVERSITY_OF_CLAIM}"),
-                    volunteer_id=OuterRef("claim__volunteer_id"),
-                )
-            )
-        )
-        .values(university=F(f"claim__{UNIVERSITY_OF_CLAIM}"))
-        .annotate(total=Sum("amount"), ready=Sum("amount", filter=Q(payee=True)))
-    }
-    waiting = []
+    pay (with a payee reference), in one query: grouped by university and by whether the claim
+    has a payee reference, so each claim's expenses (a subquery on its own items,
+    ``claim_expenses``) and its payee reference are looked up once, and the items are never
+    joined through the session chain."""
+    rows = (
+        approved_claims([university.pk for university in universities])
+        .annotate(payee=Exists(payee_reference_of_claim()), expenses=claim_expenses())
+        .values("payee", university=F(UNIVERSITY_OF_CLAIM))
+        .annotate(count=Count("pk"), total=Sum(F("fee_requested") + F("expenses"), output_field=MONEY))
+    )
     zero = Decimal("0.00")
-    for university in universities:
-        row = claims.get(university.pk, {})
-        spent = expenses.get(university.pk, {})
-        total = to_pounds((row.get("fees") or zero) + (spent.get("total") or zero))
-        ready_total = to_pounds((row.get("ready_fees") or zero) + (spent.get("ready") or zero))
-        waiting.append(Waiting(university, row.get("count", 0), total, row.get("ready", 0), ready_total))
-    return waiting
+    claims: dict[int, int] = {}
+    totals: dict[int, Decimal] = {}
+    ready: dict[int, int] = {}
+    ready_totals: dict[int, Decimal] = {}
+    for row in rows:
+        university, total = row["university"], row["total"] or zero
+        claims[university] = claims.get(university, 0) + row["count"]
+        totals[university] = totals.get(university, zero) + total
+        if row["payee"]:
+            ready[university], ready_totals[university] = row["count"], total
+    return [
+        Waiting(
+            university,
+            claims.get(university.pk, 0),
+            to_pounds(totals.get(university.pk, zero)),
+            ready.get(university.pk, 0),
+            to_pounds(ready_totals.get(university.pk, zero)),
+        )
+        for university in universities
+    ]
 
 
 def runs_of(university_ids: list[int]) -> QuerySet[ReimbursementRun]:
@@ -636,6 +700,15 @@ def run_in_progress(organisation: Organisation | int) -> bool:
     return ReimbursementRun.objects.filter(
         organisation=organisation, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
     ).exists()
+
+
+def run_state(organisation: Organisation | int) -> tuple[bool, int]:
+    """``run_in_progress`` and ``started_run_count`` of ``organisation`` together, in one query."""
+    going = [RunStatus.QUEUED, RunStatus.RUNNING]
+    counts = ReimbursementRun.objects.filter(organisation=organisation).aggregate(
+        going=Count("pk", filter=Q(status__in=going)), started=Count("pk", filter=Q(status__in=STARTED))
+    )
+    return counts["going"] > 0, counts["started"]
 
 
 def runs_in_progress(university_ids: list[int]) -> set[int]:
@@ -667,26 +740,21 @@ class Line:
 def payable_lines(organisation: Organisation | int, *, of_run: ReimbursementRun | None = None) -> list[Line]:
     """The lines a run of ``organisation`` would pay now, by claim and kind: for every approved
     claim with a payee reference (of those in ``of_run``'s lines, when given), its expenses and
-    its fee, each more than £0.00, by the route the university's finance settings give them. Two
-    queries, however many claims."""
+    its fee, each more than £0.00, by the route the university's finance settings give them (or
+    their defaults). One query, however many claims: the routes are read with the rows."""
     organisation_id = organisation if isinstance(organisation, int) else organisation.pk
-    settings = FinanceSettings.for_university(organisation_id)
+    defaults = FinanceSettings(organisation_id=organisation_id)
+    settings = FinanceSettings.objects.filter(organisation_id=organisation_id)
     claims = ready_to_pay([organisation_id])
     if of_run is not None:
         claims = claims.filter(pk__in=RunLine.objects.filter(run=of_run).values("claim_id"))
     rows = (
         claims.annotate(
-            payee=Subquery(payee_reference_of_claim().values("reference")[:1]),
-            expenses_total=Coalesce(
-                Subquery(
-                    ClaimItem.objects.filter(claim=OuterRef("pk"))
-                    .values("claim")
-                    .annotate(total=Sum("amount"))
-                    .values("total")
-                ),
-                Value(Decimal("0.00")),
-                output_field=MONEY,
-            ),
+            # Unordered: the model's ordering would join the organisation for every claim.
+            payee=Subquery(payee_reference_of_claim().order_by().values("reference")[:1]),
+            expenses_total=claim_expenses(),
+            fee_route=Coalesce(Subquery(settings.values("fee_route")[:1]), Value(defaults.fee_route)),
+            expenses_route=Coalesce(Subquery(settings.values("expenses_route")[:1]), Value(defaults.expenses_route)),
         )
         .values_list(
             "pk",
@@ -695,14 +763,16 @@ def payable_lines(organisation: Organisation | int, *, of_run: ReimbursementRun 
             "payee",
             f"{PROGRAMME_OF_CLAIM}__cost_centre",
             f"{PROGRAMME_OF_CLAIM}__nominal_code",
+            "fee_route",
+            "expenses_route",
         )
         .order_by("pk")
     )
     lines = []
-    for claim_id, fee, expenses, payee, cost_centre, nominal_code in rows:
+    for claim_id, fee, expenses, payee, cost_centre, nominal_code, fee_route, expenses_route in rows:
         for kind, amount, route in (
-            (Payment.Kind.EXPENSES, to_pounds(expenses), settings.expenses_route),
-            (Payment.Kind.FEE, fee, settings.fee_route),
+            (Payment.Kind.EXPENSES, to_pounds(expenses), expenses_route),
+            (Payment.Kind.FEE, fee, fee_route),
         ):
             if amount > 0:
                 lines.append(Line(claim_id, kind, amount, route, payee, cost_centre, nominal_code))
@@ -763,13 +833,27 @@ def run_payment_totals(run: ReimbursementRun) -> list[RouteTotal]:
     )
 
 
+LINE_FIELDS = ("run_id", "claim_id", "kind", "amount", "route", "payee_reference", "cost_centre", "nominal_code")
+
+
 def run_lines(run: ReimbursementRun) -> QuerySet[RunLine]:
-    """A preview's lines by route, then claim: with the claim, its session and programme, and the
-    volunteer, for the page."""
+    """A preview's lines by route, then claim (``run_line_page_idx``), for the page: with the
+    volunteer's name and the session's title, and of those rows nothing more."""
     return (
         RunLine.objects.filter(run=run)
         .select_related("claim__volunteer__user", "claim__booking__session")
+        .only(*LINE_FIELDS, "claim__volunteer__user__name", "claim__booking__session__title")
         .order_by("-route", "claim_id", "kind")
+    )
+
+
+def run_payment_rows(run: ReimbursementRun) -> QuerySet[Payment]:
+    """A run's payments for its page, by route then key (``payment_run_route_key_idx``): with the
+    volunteer's name, and of the volunteer nothing more (the exports read ``run_payments``)."""
+    return (
+        run.payments.select_related("volunteer__user")
+        .only("key", "run_id", "volunteer__user__name", *LINE_FIELDS[2:])
+        .order_by("-route", "key")
     )
 
 
@@ -797,28 +881,49 @@ class HeldBack:
 HELD_BACK_SHOWN = 50
 
 
-def _held_back(claims: QuerySet[Claim]) -> HeldBack:
+def _held_back(claims: QuerySet[Claim], count: int | None = None) -> HeldBack:
+    """The first ``HELD_BACK_SHOWN`` of ``claims``, oldest first, and how many there are
+    (``count``, when known; counted only when there are more than are shown)."""
     shown = list(
         queue_rows(claims.select_related("volunteer__user", "booking__session")).order_by("submitted_at", "pk")[
             :HELD_BACK_SHOWN
         ]
     )
-    count = len(shown) if len(shown) < HELD_BACK_SHOWN else claims.count()
+    if count is None:
+        count = len(shown) if len(shown) < HELD_BACK_SHOWN else claims.count()
     return HeldBack(shown, count)
+
+
+def _held_back_counted(claims: QuerySet[Claim], count: int) -> HeldBack:
+    """``_held_back`` of claims counted already: none to read when there are none."""
+    return _held_back(claims, count) if count else HeldBack([], 0)
 
 
 def held_back(run: ReimbursementRun) -> dict[str, HeldBack]:
     """What ``run`` (a preview) leaves for later, oldest first: approved claims waiting for payee
     set-up; approved claims ready now but not in it (approved, or set up, since it was made: the
-    next run pays them); and, for information, claims returned to the volunteer for changes."""
+    next run pays them); and, for information, claims returned to the volunteer for changes, and
+    claims waiting for approval that go over budget. The first three are counted in one query."""
     university = [run.organisation_id]
     in_run = RunLine.objects.filter(run=run).values("claim_id")
     approved = approved_claims(university).exclude(pk__in=in_run)
+    returned = Claim.objects.for_university(university).filter(status=ClaimStatus.RETURNED)
     has_payee = Exists(payee_reference_of_claim())
+    approved_now = Q(status=ClaimStatus.APPROVED)
+    counts = (
+        Claim.objects.for_university(university)
+        .filter((approved_now & ~Q(pk__in=in_run)) | Q(status=ClaimStatus.RETURNED))
+        .annotate(payee=has_payee)
+        .aggregate(
+            no_payee=Count("pk", filter=approved_now & Q(payee=False)),
+            since=Count("pk", filter=approved_now & Q(payee=True)),
+            returned=Count("pk", filter=Q(status=ClaimStatus.RETURNED)),
+        )
+    )
     return {
-        "no_payee": _held_back(approved.filter(~has_payee)),
-        "since": _held_back(approved.filter(has_payee)),
-        "returned": _held_back(Claim.objects.for_university(university).filter(status=ClaimStatus.RETURNED)),
+        "no_payee": _held_back_counted(approved.filter(~has_payee), counts["no_payee"]),
+        "since": _held_back_counted(approved.filter(has_payee), counts["since"]),
+        "returned": _held_back_counted(returned, counts["returned"]),
         "over_budget": _held_back(waiting_over_budget(run.organisation_id)),
     }
 
@@ -827,11 +932,12 @@ def waiting_over_budget(university_id: int) -> QuerySet[Claim]:
     """Claims sent at the university and waiting for a decision whose approval would take their
     programme past its budget for the year (``permissions.approval_goes_over_budget``: more than
     what ``remaining`` leaves), so an approver must give a reason before a run can pay them. The
-    budgets are read in two queries; the claims are filtered by the database."""
+    budgets (only those set: without one there is no limit) are read in two queries, however
+    many claims wait; the claims are filtered by the database."""
     waiting = Claim.objects.for_university([university_id]).filter(status=ClaimStatus.SUBMITTED)
     positions = {
-        (position.programme_id, position.academic_year): position
-        for position in budget_positions_of_claims(waiting).values()
+        key: position
+        for key, position in budget_positions(budget_keys_of_claims(waiting, budget_set=True)).items()
         if position.remaining is not None
     }
     if not positions:

@@ -44,6 +44,7 @@ from expenses.rates import (
     fee_due,
     mileage_amount,
     receipt_kinds,
+    tax_year_start,
 )
 from expenses.receipts import ReceiptError, check_receipt
 from expenses.selectors import (
@@ -57,11 +58,12 @@ from expenses.selectors import (
     rate_card_for_session,
     started_run_count,
 )
-from involvement.activity import record_activity
+from involvement.activity import record_activities, record_activity
 from involvement.errors import DomainError
 from involvement.links import absolute_url
-from involvement.notifications import queue_notification
+from involvement.notifications import Outgoing, queue_notification, queue_notifications
 from involvement.periods import academic_year_start
+from involvement.retention import in_batches
 from sessions_app.models import Booking, Programme
 from volunteers.models import VolunteerProfile
 
@@ -438,6 +440,25 @@ def _set_status(claim: Claim, status: str, *, actor: User | None, **changes: Any
     record_activity(actor=actor, action=f"claim.{status}", target=claim, organisation=_university_of(claim))
 
 
+def _set_statuses(claims: list[Claim], status: str, *, actor: User | None, **changes: Any) -> None:
+    """``_set_status`` for many claims at once (the caller holds their row locks): every
+    transition checked first (one refused: ClaimError, nothing changed), then one UPDATE for all
+    of them and their ActivityLog rows in one insert, each as ``_set_status`` records it."""
+    for claim in claims:
+        if status not in _TRANSITIONS[ClaimStatus(claim.status)]:
+            raise ClaimError(permissions.status_change_refusal(claim, status))
+    now = timezone.now()
+    Claim.objects.filter(pk__in=[claim.pk for claim in claims]).update(status=status, updated_at=now, **changes)
+    for claim in claims:
+        claim.status = status
+        claim.updated_at = now
+        for field, value in changes.items():
+            setattr(claim, field, value)
+    record_activities(
+        actor=actor, action=f"claim.{status}", targets=[(claim, _university_of(claim)) for claim in claims]
+    )
+
+
 def _tell_volunteer(claim: Claim, what: str, **extra: Any) -> None:
     queue_notification(
         template_key=f"expenses/claim_{what}",
@@ -812,66 +833,95 @@ def payment_key(claim: Claim, kind: str) -> str:
     return f"claim-{claim.pk}-{kind}"
 
 
-def _pay_claim(run: ReimbursementRun, claim_id: int) -> bool:
-    """Pay one claim of the run inside one transaction: a Payment for each of its lines (with the
-    line's amount, route, payee reference and cost codes), its status and its remittance together.
+def _remittance(claim: Claim, payments: list[Payment]) -> Outgoing:
+    """The email telling the volunteer what ``payments`` paid them for ``claim``, and how."""
+    return Outgoing(
+        template_key="expenses/remittance",
+        unique_key=f"remittance:{claim.pk}",
+        recipient=claim.volunteer.user,
+        context={
+            "name": claim.volunteer.display_name,
+            "reference": claim.reference,
+            "session": claim.booking.session.title,
+            "university": _university_of(claim).name,
+            "lines": [
+                [payment.get_kind_display(), str(payment.amount), HOW_PAID[PayRoute(payment.route)]]
+                for payment in payments
+            ],
+            "total": str(sum((payment.amount for payment in payments), Decimal("0.00"))),
+            "money_url": absolute_url(reverse("expenses:money")),
+        },
+    )
 
-    Returns False when the claim is no longer approved (paid by an earlier attempt)."""
+
+def _pay_claims(run: ReimbursementRun, claim_ids: list[int]) -> int:
+    """Pay a batch of the run's claims inside one transaction: a Payment for each of their lines
+    (with the line's amount, route, payee reference and cost codes), their status and their
+    remittances together, so a crash part-way leaves the whole batch unpaid, never half paid.
+
+    The claims still approved are locked first, in id order; one paid already (by an earlier
+    attempt) is skipped, and a payment whose key exists already is not made again. A fixed number
+    of queries, however many claims. Returns how many were paid."""
     with transaction.atomic():
-        claim = _lock_claim(Claim(pk=claim_id))
-        if claim.status != ClaimStatus.APPROVED:
-            return False
-        for line in RunLine.objects.filter(run=run, claim_id=claim_id).order_by("kind"):
-            Payment.objects.get_or_create(
-                key=payment_key(claim, line.kind),
-                defaults={
-                    "run": run,
-                    "claim": claim,
-                    "volunteer": claim.volunteer,
-                    "kind": line.kind,
-                    "amount": line.amount,
-                    "route": line.route,
-                    "payee_reference": line.payee_reference,
-                    "cost_centre": line.cost_centre,
-                    "nominal_code": line.nominal_code,
-                },
-            )
-        _set_status(claim, ClaimStatus.PAID, actor=None, paid_at=timezone.now())
-        payments = list(claim.payments.order_by("kind"))
-        queue_notification(
-            template_key="expenses/remittance",
-            unique_key=f"remittance:{claim.pk}",
-            recipient=claim.volunteer.user,
-            context={
-                "name": claim.volunteer.display_name,
-                "reference": claim.reference,
-                "session": claim.booking.session.title,
-                "university": _university_of(claim).name,
-                "lines": [
-                    [payment.get_kind_display(), str(payment.amount), HOW_PAID[PayRoute(payment.route)]]
-                    for payment in payments
-                ],
-                "total": str(sum((payment.amount for payment in payments), Decimal("0.00"))),
-                "money_url": absolute_url(reverse("expenses:money")),
-            },
+        claims = list(
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("booking__session__module__programme__university", "volunteer__user")
+            .filter(pk__in=claim_ids, status=ClaimStatus.APPROVED)
+            .order_by("pk")
         )
-        ReimbursementRun.objects.filter(pk=run.pk).update(claims_done=F("claims_done") + 1, updated_at=timezone.now())
-    return True
+        if not claims:
+            return 0
+        by_claim: dict[int, list[RunLine]] = {}
+        for line in RunLine.objects.filter(run=run, claim__in=claims).order_by("claim_id", "kind"):
+            by_claim.setdefault(line.claim_id, []).append(line)
+        wanted = {
+            payment_key(claim, line.kind): (claim, line) for claim in claims for line in by_claim.get(claim.pk, [])
+        }
+        existing = {payment.key: payment for payment in Payment.objects.filter(key__in=list(wanted))}
+        created = Payment.objects.bulk_create(
+            Payment(
+                key=key,
+                run=run,
+                claim=claim,
+                volunteer=claim.volunteer,
+                kind=line.kind,
+                amount=line.amount,
+                route=line.route,
+                payee_reference=line.payee_reference,
+                cost_centre=line.cost_centre,
+                nominal_code=line.nominal_code,
+            )
+            for key, (claim, line) in wanted.items()
+            if key not in existing
+        )
+        payments: dict[int, list[Payment]] = {}
+        for payment in [*existing.values(), *created]:
+            payments.setdefault(payment.claim_id, []).append(payment)
+        _set_statuses(claims, ClaimStatus.PAID, actor=None, paid_at=timezone.now())
+        queue_notifications(
+            _remittance(claim, sorted(payments.get(claim.pk, []), key=lambda payment: payment.kind)) for claim in claims
+        )
+        ReimbursementRun.objects.filter(pk=run.pk).update(
+            claims_done=F("claims_done") + len(claims), updated_at=timezone.now()
+        )
+    return len(claims)
 
 
 def execute_run(*, run_id: int) -> ReimbursementRun:
-    """Pay every claim of the started run's lines, each in its own transaction, then mark it
-    completed. Safe to run again after a crash at any point: claims already paid are skipped,
-    a payment's key makes a second one impossible, and the exports are built from the payments
-    in the database. A preview (never started) is left as it is. Returns the run."""
+    """Pay every claim of the started run's lines, in batches of ``REIMBURSEMENT_RUN_BATCH``
+    claims, each batch in its own transaction (``_pay_claims``), then mark it completed. Safe to
+    run again after a crash at any point: claims already paid are skipped, a payment's key makes a
+    second one impossible, and the exports are built from the payments in the database. A
+    preview (never started) is left as it is. Returns the run."""
     with transaction.atomic():
         run = ReimbursementRun.objects.select_for_update().get(pk=run_id)
         if run.status in {RunStatus.COMPLETED, RunStatus.PREVIEW}:
             return run
         _set_run_status(run, RunStatus.RUNNING)
     claim_ids = list(RunLine.objects.filter(run=run).order_by("claim_id").values_list("claim_id", flat=True).distinct())
-    for claim_id in claim_ids:
-        _pay_claim(run, claim_id)
+    size = settings.REIMBURSEMENT_RUN_BATCH
+    for start in range(0, len(claim_ids), size):
+        _pay_claims(run, claim_ids[start : start + size])
     with transaction.atomic():
         run = ReimbursementRun.objects.select_for_update().select_related("organisation").get(pk=run_id)
         _set_run_status(
@@ -901,15 +951,21 @@ def resume_unfinished_runs() -> int:
 
 
 def retention_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
-    """Paid and rejected claims of erased volunteers decided or paid before this moment have been
-    kept for ``FINANCE_RETENTION_YEARS`` and can go."""
-    return (now or timezone.now()) - relativedelta(years=settings.FINANCE_RETENTION_YEARS)
+    """Financial records (claims, payments, receipts) paid or decided before this moment have been
+    kept for ``FINANCE_RETENTION_YEARS`` from the end of their tax year, as HMRC asks, and can go:
+    the start (6 April, 00:00 UK time) of the tax year that began ``FINANCE_RETENTION_YEARS``
+    before today. A claim paid on 5 April 2026 (tax year 2025/26) is kept until the end of 5 April
+    2032; one paid on 6 April 2026 until the end of 5 April 2033."""
+    today = timezone.localdate(now or timezone.now())
+    start = tax_year_start(today - relativedelta(years=settings.FINANCE_RETENTION_YEARS))
+    return timezone.make_aware(datetime.datetime.combine(start, datetime.time(0)))
 
 
 def purge_expired_finance_records(*, now: datetime.datetime | None = None, batch_size: int = PURGE_BATCH) -> int:
     """Delete the paid and rejected claims of erased volunteers (with their payments, items and
-    any receipts) once the finance retention period has passed since they were paid or decided.
-    Claims of volunteers not erased are never touched. Works in batches, each in its own
+    any receipts) once the finance retention period has passed since the end of the tax year in
+    which they were paid or decided (``retention_cutoff``). Claims of volunteers not erased are
+    never touched. Works in batches, each in its own
     transaction, so a crash loses nothing but time; running it again carries on, and once done
     it deletes nothing more. Records ``claims.retention_purged`` with the count. Returns it."""
     cutoff = retention_cutoff(now)
@@ -943,3 +999,24 @@ def delete_receipt_files_on_commit(receipts: QuerySet[Receipt]) -> None:
 
     if names:
         transaction.on_commit(delete)
+
+
+def remove_expired_receipt_files(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> int:
+    """The retention rule for receipts: the file of every receipt on a claim paid, or rejected,
+    before ``retention_cutoff`` is deleted from storage (once its batch has committed) and
+    the row marked ``removed_at``; the claim, its items and payments stay (pseudonymised if the
+    volunteer was erased, as DESIGN.md says). Receipts of claims still open are never touched. In
+    batches; returns how many files were removed."""
+    now = now or timezone.now()
+    cutoff = retention_cutoff(now)
+    expired = Receipt.objects.filter(removed_at__isnull=True).filter(
+        Q(claim__status=ClaimStatus.PAID, claim__paid_at__lt=cutoff)
+        | Q(claim__status=ClaimStatus.REJECTED, claim__decided_at__lt=cutoff)
+    )
+
+    def remove(ids: list[int]) -> None:
+        receipts = Receipt.objects.filter(pk__in=ids)
+        delete_receipt_files_on_commit(receipts)
+        receipts.update(file="", removed_at=now)
+
+    return in_batches(expired, remove, batch_size=batch_size)

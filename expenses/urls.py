@@ -12,10 +12,12 @@ urlpatterns = [
     path("money/statement/<int:year>.pdf", own.StatementPdfView.as_view(), name="statement_pdf"),
     path("money/sessions/<int:booking_pk>/claim/", own.ClaimOpenView.as_view(), name="claim_open"),
     path("money/claims/<int:pk>/", own.ClaimView.as_view(), name="claim"),
-    path("money/claims/<int:pk>/items/add/", own.ItemAddView.as_view(), name="item_add"),
-    path("money/claims/<int:pk>/items/<int:item_pk>/remove/", own.ItemRemoveView.as_view(), name="item_remove"),
+    # The claim form, in steps: the journey, other costs, the fee (when there is one), check and send.
+    path("money/claims/<int:pk>/journey/", own.JourneyStepView.as_view(), name="claim_journey"),
+    path("money/claims/<int:pk>/costs/", own.CostsStepView.as_view(), name="claim_costs"),
     path("money/claims/<int:pk>/fee/", own.FeeChoiceView.as_view(), name="fee_choice"),
     path("money/claims/<int:pk>/submit/", own.SubmitView.as_view(), name="submit"),
+    path("money/claims/<int:pk>/items/<int:item_pk>/remove/", own.ItemRemoveView.as_view(), name="item_remove"),
     # Coordinators and finance officers: approving.
     path("claims/", approver.QueueView.as_view(), name="queue"),
     path("claims/<int:pk>/review/", approver.ReviewView.as_view(), name="review"),

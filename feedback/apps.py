@@ -26,6 +26,22 @@ class FeedbackConfig(AppConfig):
         register_attendance_hook(on_attendance_marked)
         register_check_in_hook(on_check_in_answered)
         register_provider(PROVIDER)
+        from feedback.services import delete_old_follow_up_notes
+        from involvement.retention import Rule, register_rule
+
+        register_rule(
+            Rule(
+                name="feedback.follow_up_notes",
+                data="Leads' notes on wellbeing follow-ups (special-category data)",
+                period="1 year after the follow-up was closed",
+                why="The notes serve the volunteer's care while it goes on and for a while after, should "
+                "the same worry come back; a year on, health details should not be kept. The follow-up "
+                "itself (raised, contacted, closed) stays for the counts.",
+                setting="RETENTION_FOLLOW_UP_NOTE_DAYS",
+                apply=lambda now: delete_old_follow_up_notes(now=now),
+                order=30,
+            )
+        )
         register_panel(
             Panel(
                 name="feedback-open-follow-ups",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from feedback.models import Agreement, ImpactEntry, StudentResponse, VolunteerFeedback, WellbeingFollowUp
 from feedback.services import IMPACT_TEXT_LIMIT, LEARNED_LIMIT, TEXT_LIMIT
+from involvement import formatting
 from involvement.widgets import DateInput
 from sessions_app.models import Module, TeachingSession
 
@@ -167,7 +168,7 @@ class ModuleChoices(forms.ModelMultipleChoiceField):
 
 class SessionChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.title}, {timezone.localtime(obj.starts_at):%-d %B %Y} ({obj.module.code})"
+        return f"{obj.title}, {formatting.day(obj.starts_at)} ({obj.module.code})"
 
 
 class ImpactEntryForm(forms.Form):

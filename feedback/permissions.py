@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from accounts.permissions import has_role
 from feedback.models import StudentFeedbackLink, VolunteerFeedback, WellbeingFollowUp
+from involvement import formatting
 from sessions_app.models import Booking, Module, TeachingSession
 from sessions_app.permissions import is_coordinator_of
 
@@ -119,7 +120,7 @@ def student_answer_refusal(link: StudentFeedbackLink, now: datetime.datetime | N
     state = student_form_state(link, now)
     if state == "not_yet":
         opens = timezone.localtime(link.session.starts_at)
-        return f"This feedback form opens when the session starts, at {opens:%H:%M} on {opens:%A %-d %B %Y}."
+        return f"This feedback form opens when the session starts, at {opens:%H:%M} on {formatting.day(opens)}."
     if state == "closed":
         return "This feedback form has closed, so it is no longer taking answers. Thank you for your interest."
     return None

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -32,11 +33,14 @@ from feedback.models import (
     student_window_closes,
 )
 from feedback.selectors import follow_up_networks, leads_of
+from involvement import formatting
 from involvement.activity import record_activity
 from involvement.errors import DomainError
 from involvement.links import absolute_url
 from involvement.models import ActivityLog
 from involvement.notifications import queue_notification
+from involvement.retention import in_batches
+from sessions_app.clock import same_wall_time_days_before
 from sessions_app.models import Booking, CheckIn, Module, TeachingSession
 from sessions_app.services import session_context
 
@@ -63,7 +67,7 @@ class FeedbackError(DomainError):
 
 
 def _when(moment: datetime.datetime) -> str:
-    return f"{timezone.localtime(moment):%A %-d %B %Y}"
+    return f"{formatting.day(moment)}"
 
 
 def _check_length(text: str, limit: int, *, field: str, what: str) -> str:
@@ -138,7 +142,6 @@ def _queue_coordinator_request(feedback: CoordinatorFeedback, *, reminder: bool)
             "name": session.owner.get_full_name(),
             "reminder": reminder,
             "feedback_url": absolute_url(reverse("feedback:coordinator_feedback", kwargs={"pk": session.pk})),
-            "students_url": absolute_url(reverse("feedback:session", kwargs={"pk": session.pk})),
         },
     )
 
@@ -171,7 +174,15 @@ def on_attendance_marked(booking: Booking) -> None:
 
 
 def _reminder_window(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
-    return now - datetime.timedelta(days=LINK_VALID_DAYS), now - datetime.timedelta(days=REMINDER_AFTER_DAYS)
+    """Requests asked for in (oldest, latest] are due a reminder at ``now``. ``latest`` is
+    ``REMINDER_AFTER_DAYS`` back on the UK wall clock, not in 24-hour blocks: a request made at
+    10:00 on the Saturday before the clocks go forward is reminded at 10:30 the next Saturday, not
+    a day later (7 × 24 hours after 10:00 GMT is 11:00 BST). ``oldest`` stays in elapsed time, as
+    the link's signature counts its age."""
+    return (
+        now - datetime.timedelta(days=LINK_VALID_DAYS),
+        same_wall_time_days_before(now, REMINDER_AFTER_DAYS),
+    )
 
 
 def send_feedback_reminders(*, now: datetime.datetime | None = None, batch_size: int = REMINDER_BATCH) -> int:
@@ -644,3 +655,21 @@ def save_impact_entry(
         actor=actor, action="impact.created" if created else "impact.changed", target=entry, organisation=university
     )
     return entry
+
+
+# Retention ---------------------------------------------------------------------------------------
+
+
+def delete_old_follow_up_notes(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> int:
+    """The retention rule for wellbeing notes: the notes on a follow-up closed more than
+    ``RETENTION_FOLLOW_UP_NOTE_DAYS`` ago are deleted. The follow-up itself stays (who, which
+    session, why it was raised, when contacted and closed: the counts), and so does every note on
+    a follow-up still open or reopened. In batches of notes; returns how many were deleted."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.RETENTION_FOLLOW_UP_NOTE_DAYS)
+    old = FollowUpNote.objects.filter(follow_up__status=FollowUpStatus.CLOSED, follow_up__closed_at__lt=cutoff)
+
+    def delete(ids: list[int]) -> None:
+        FollowUpNote.objects.filter(pk__in=ids).delete()
+
+    return in_batches(old, delete, batch_size=batch_size)

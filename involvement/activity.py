@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -13,6 +14,24 @@ if TYPE_CHECKING:
     from accounts.models import Organisation, User
 
 
+def _entry(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None,
+    organisation: Organisation | None,
+    data: dict[str, Any] | None,
+) -> ActivityLog:
+    return ActivityLog(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        object_id=str(target.pk) if target is not None else "",
+        organisation=organisation,
+        data=data or {},
+    )
+
+
 def record_activity(
     *,
     actor: User | None,
@@ -22,11 +41,18 @@ def record_activity(
     data: dict[str, Any] | None = None,
 ) -> ActivityLog:
     """Append one ActivityLog row. ``data`` holds codes and ids, never special-category text."""
-    return ActivityLog.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        content_type=ContentType.objects.get_for_model(target) if target is not None else None,
-        object_id=str(target.pk) if target is not None else "",
-        organisation=organisation,
-        data=data or {},
-    )
+    entry = _entry(actor=actor, action=action, target=target, organisation=organisation, data=data)
+    entry.save(force_insert=True)
+    return entry
+
+
+def record_activities(
+    *, actor: User | None, action: str, targets: Iterable[tuple[models.Model, Organisation | None]]
+) -> list[ActivityLog]:
+    """``record_activity`` for one action on many (target, organisation) pairs (a batch job's),
+    in one insert: one row each, in the order given."""
+    entries = [
+        _entry(actor=actor, action=action, target=target, organisation=organisation, data=None)
+        for target, organisation in targets
+    ]
+    return ActivityLog.objects.bulk_create(entries)

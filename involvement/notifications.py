@@ -8,20 +8,26 @@ locks the row and sends only a pending one, so an email is neither lost nor sent
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db import connection as db_connection
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
 from involvement.models import Notification
+from involvement.retention import in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +146,8 @@ def _queue_batch(batch: list[Outgoing]) -> int:
                 created_at=stamp,
             )
         )
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: nothing here is caught and carried on from.
+    with transaction.atomic(savepoint=False):
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         ids = list(
             Notification.objects.filter(unique_key__in=[row.unique_key for row in rows], created_at=stamp)
@@ -168,19 +175,20 @@ def enqueue_deliveries(notification_ids: list[int]) -> None:
 def render_notification(notification: Notification) -> EmailMultiAlternatives:
     """Build the email, with a plain-text and an HTML part, from the row's templates."""
     if notification.template_key.startswith(REDACT_AFTER_SENDING_PREFIX):
-        subject = notification.context["subject"]
+        subject = " ".join(notification.context["subject"].split())
         text = notification.context["text"]
         html = notification.context.get("html") or render_to_string(
-            "emails/base_plain_html.html", {"text": text, "site_url": settings.SITE_URL}
+            "emails/base_plain_html.html", {"text": text, "site_url": settings.SITE_URL, "email_subject": subject}
         )
     else:
         context = {**notification.context, "site_url": settings.SITE_URL, "notification": notification}
         base = f"emails/{notification.template_key}"
-        subject = render_to_string(f"{base}.subject.txt", context, using="text").strip()
+        subject = " ".join(render_to_string(f"{base}.subject.txt", context, using="text").split())
         text = render_to_string(f"{base}.txt", context, using="text")
-        html = render_to_string(f"{base}.html", context)
+        # The HTML part's title is the subject (templates/emails/base.html).
+        html = render_to_string(f"{base}.html", {**context, "email_subject": subject})
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[notification.email]
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[notification.email]
     )
     message.attach_alternative(html, "text/html")
     builder = _ATTACHMENT_BUILDERS.get(notification.template_key)
@@ -211,12 +219,7 @@ def deliver_notification(
                 message.connection = connection
             message.send()
         except Exception as error:  # noqa: BLE001 -- any mail failure is recorded and retried
-            notification.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                notification.status = Notification.Status.FAILED
-            notification.save(update_fields=["attempts", "last_attempt_at", "last_error", "status", "updated_at"])
-            logger.warning("Notification %s failed (attempt %s).", notification.pk, notification.attempts)
-            return Notification.Status(notification.status)
+            return _record_failure(notification, error)
         notification.status = Notification.Status.SENT
         notification.sent_at = notification.last_attempt_at
         notification.last_error = ""
@@ -228,26 +231,116 @@ def deliver_notification(
         return Notification.Status.SENT
 
 
+def _record_failure(notification: Notification, error: Exception) -> Notification.Status:
+    """Record a failed attempt on the locked row (its ``attempts`` already counting this one)."""
+    notification.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        notification.status = Notification.Status.FAILED
+    notification.save(update_fields=["attempts", "last_attempt_at", "last_error", "status", "updated_at"])
+    logger.warning("Notification %s failed (attempt %s).", notification.pk, notification.attempts)
+    return Notification.Status(notification.status)
+
+
+class _Changed(Exception):
+    """The row is no longer as the batch read it: it is delivered the one-by-one way."""
+
+
+def _deliver_as_read(notification: Notification, connection: BaseEmailBackend) -> Notification.Status | None:
+    """``deliver_notification`` for a pending row the batch has read already, in one statement
+    and its commit: the row is marked sent and so locked (``UPDATE`` of that row as it was read,
+    still pending), the email sent, then the transaction committed. Another delivery of the same
+    row waits on the lock and then finds it sent; a failed send rolls the mark back before the
+    failure is recorded. A row changed since it was read goes the one-by-one way."""
+    attempted_at = timezone.now()
+    fields: dict[str, Any] = {
+        "status": Notification.Status.SENT,
+        "sent_at": attempted_at,
+        "last_attempt_at": attempted_at,
+        "attempts": F("attempts") + 1,
+        "last_error": "",
+        "updated_at": attempted_at,
+    }
+    if notification.template_key.startswith(REDACT_AFTER_SENDING_PREFIX):
+        fields["context"] = {}
+    try:
+        message = render_notification(notification)
+        message.connection = connection
+        with transaction.atomic():
+            as_read = Notification.objects.filter(
+                pk=notification.pk, status=Notification.Status.PENDING, updated_at=notification.updated_at
+            )
+            if not as_read.update(**fields):
+                raise _Changed
+            message.send()
+    except _Changed:
+        return deliver_notification(notification_id=notification.pk, connection=connection)
+    except Exception as error:  # noqa: BLE001 -- any failure is recorded on the row, as one by one
+        with transaction.atomic():
+            locked = Notification.objects.select_for_update().filter(pk=notification.pk).first()
+            if locked is None or locked.status != Notification.Status.PENDING:
+                return Notification.Status(locked.status) if locked else None
+            locked.attempts += 1
+            locked.last_attempt_at = attempted_at
+            return _record_failure(locked, error)
+    return Notification.Status.SENT
+
+
 def deliver_notifications(*, notification_ids: list[int]) -> dict[str, int]:
     """``deliver_notification`` for each of a batch, over one mail connection (one SMTP session for
-    the batch, not one per email). Each row is still locked, sent and marked in its own
-    transaction, so a crash half-way sends nobody twice and loses nobody. A failure reopens the
-    connection for the rest (a dropped session must not fail the whole batch). Returns how many
-    ended in each status."""
+    the batch, not one per email). The pending rows are read in one query; each is then marked,
+    sent and committed in its own transaction (``_deliver_as_read``: one statement an email), so
+    a crash half-way sends nobody twice and loses nobody. A failure reopens the connection for
+    the rest (a dropped session must not fail the whole batch). Returns how many ended in each
+    status."""
     outcomes: dict[str, int] = {}
     connection = get_connection()
     _open(connection)
     try:
-        for notification_id in notification_ids:
-            status = deliver_notification(notification_id=notification_id, connection=connection)
-            if status is not None:
-                outcomes[status] = outcomes.get(status, 0) + 1
-            if status in (Notification.Status.PENDING, Notification.Status.FAILED):
-                connection.close()
-                _open(connection)
+        with _commits_without_waiting():
+            outcomes = _deliver_batch(notification_ids, connection)
     finally:
         connection.close()
     return outcomes
+
+
+def _deliver_batch(notification_ids: list[int], connection: BaseEmailBackend) -> dict[str, int]:
+    outcomes: dict[str, int] = {}
+    pending = {
+        notification.pk: notification
+        for notification in Notification.objects.filter(pk__in=notification_ids, status=Notification.Status.PENDING)
+    }
+    for notification_id in notification_ids:
+        read = pending.pop(notification_id, None)
+        if read is not None:
+            status = _deliver_as_read(read, connection)
+        else:
+            status = deliver_notification(notification_id=notification_id, connection=connection)
+        if status is not None:
+            outcomes[status] = outcomes.get(status, 0) + 1
+        if status in (Notification.Status.PENDING, Notification.Status.FAILED):
+            connection.close()
+            _open(connection)
+    return outcomes
+
+
+@contextmanager
+def _commits_without_waiting() -> Iterator[None]:
+    """On PostgreSQL, the batch's commits do not wait for the write-ahead log to reach the disk
+    (``synchronous_commit`` off for this connection until the batch ends). Each row is still
+    committed after its email is sent and before the next, so a crash of the worker loses no row
+    and sends nobody twice; only a crash of PostgreSQL itself (or of the machine) within a fraction of
+    a second (three ``wal_writer_delay``) can forget that the last few were sent, and those are
+    sent again. Nothing else is committed this way."""
+    if db_connection.vendor != "postgresql":
+        yield
+        return
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), db_connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def _open(connection: BaseEmailBackend) -> None:
@@ -279,3 +372,22 @@ def sweep_pending_notifications(*, batch_size: int = SWEEP_BATCH) -> int:
             enqueue_deliveries(ids[start : start + DELIVERY_BATCH])
         queued += len(ids)
         after = ids[-1]
+
+
+def remove_old_email_content(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> int:
+    """The retention rule for the outbox: what a sent or failed email said (its ``context``, from
+    which the message is rendered, and any delivery error, which may quote the address) is removed
+    ``RETENTION_EMAIL_CONTENT_DAYS`` after it was queued. The row stays, with its key (so the same
+    email is never queued again), address, kind and times: the record that it was sent. A pending
+    email is never touched. In batches (``involvement.retention.in_batches``); returns how many."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.RETENTION_EMAIL_CONTENT_DAYS)
+    Status = Notification.Status
+    old = Notification.objects.filter(status__in=[Status.SENT, Status.FAILED], created_at__lt=cutoff).exclude(
+        context={}
+    )
+
+    def clear(ids: list[int]) -> None:
+        Notification.objects.filter(pk__in=ids).update(context={}, last_error="")
+
+    return in_batches(old, clear, batch_size=batch_size)

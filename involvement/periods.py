@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
+from involvement import formatting
+
 # The longest range a report may cover.
 MAX_YEARS = 5
 
@@ -32,7 +34,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        return f"{self.start:%-d %B %Y} to {self.end:%-d %B %Y}"
+        return f"{formatting.day(self.start)} to {formatting.day(self.end)}"
 
     def months(self) -> list[datetime.date]:
         """The first day of every month the period touches, in order."""

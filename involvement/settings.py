@@ -31,6 +31,10 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105 -- DEBUG only
+# Rotating the key (docs/OPERATIONS.md): the old key goes here, comma-separated, for as long as
+# links signed with it must keep working (invitation links: 60 days), so nobody is signed out
+# and no emailed link breaks on the day of the change.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -96,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
             ],
+            "builtins": ["involvement.templatetags.formatting"],
         },
     },
     {
@@ -104,7 +109,7 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"autoescape": False},
+        "OPTIONS": {"autoescape": False, "builtins": ["involvement.templatetags.formatting"]},
     },
 ]
 
@@ -209,8 +214,11 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "60/m/ip",
     "signup": "60/m/ip",
 }
-# The two-factor sign-in form's refusal is a 429 page too (accounts.forms.TwoFactorForm).
-MFA_FORMS = {"authenticate": "accounts.forms.TwoFactorForm"}
+# The two-factor forms' refusal is a 429 page too, at sign-in and when confirming it is you.
+MFA_FORMS = {
+    "authenticate": "accounts.forms.TwoFactorForm",
+    "reauthenticate": "accounts.forms.TwoFactorReauthenticateForm",
+}
 # Behind a reverse proxy, the number of proxies in front of the site that set X-Forwarded-For;
 # 0 trusts no such header (then every client is counted by the proxy's address: set this).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -228,7 +236,9 @@ TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
 TIME_INPUT_FORMATS = ["%H:%M"]
-DATETIME_FORMAT = "j F Y, H:i"
+# As involvement.formatting writes them: "Tuesday 3 March 2026" and "Tuesday 3 March 2026, 10:00".
+DATE_FORMAT = "l j F Y"
+DATETIME_FORMAT = "l j F Y, H:i"
 SHORT_DATETIME_FORMAT = "d/m/Y H:i"
 TIME_FORMAT = "H:i"
 
@@ -292,6 +302,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker logs through LOGGING below (the same JSON lines, redacted), not its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 # Publishing must never hold a page up: one quick try, then the outbox sweep takes over.
@@ -353,6 +365,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "expenses.purge_expired_finance_records",
         "schedule": crontab(hour=3, minute=20),
     },
+    # Every rule of the retention schedule (involvement.retention): once a night at 02:30, which
+    # happens exactly once on both nights the clocks change (01:00-01:59 is skipped or repeated).
+    "involvement.apply_retention": {
+        "task": "involvement.apply_retention",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # The outbox: a row pending for longer than this is re-queued by the sweep; after this many
@@ -360,9 +378,28 @@ CELERY_BEAT_SCHEDULE = {
 NOTIFICATION_SWEEP_AFTER = timedelta(minutes=2)
 NOTIFICATION_MAX_ATTEMPTS = 5
 
-# HMRC asks for six years of financial records: an erased volunteer's paid and rejected claims,
-# pseudonymised, are kept this many years after they were paid or decided, then deleted.
+# HMRC asks for financial records to be kept six years from the end of the tax year they relate
+# to: counted from the end of the tax year (5 April) in which a claim was paid or rejected, an
+# erased volunteer's claims, pseudonymised, are then deleted (expenses.purge_expired_finance_records)
+# and every claim's receipt files removed (involvement.retention; docs/RELIABILITY.md).
 FINANCE_RETENTION_YEARS = env.int("FINANCE_RETENTION_YEARS", default=6)
+
+# The retention schedule (involvement.retention; docs/RELIABILITY.md has the reasons). Each period
+# is read by its rule when the nightly involvement.apply_retention runs.
+# An application whose applicant never confirmed their email address nor signed in: deleted.
+RETENTION_UNVERIFIED_APPLICATION_DAYS = env.int("RETENTION_UNVERIFIED_APPLICATION_DAYS", default=30)
+# The notes on a wellbeing follow-up, this long after it was closed: deleted (the follow-up stays).
+RETENTION_FOLLOW_UP_NOTE_DAYS = env.int("RETENTION_FOLLOW_UP_NOTE_DAYS", default=365)
+# What an email said (the outbox row's content), this long after it was queued, once sent or failed.
+RETENTION_EMAIL_CONTENT_DAYS = env.int("RETENTION_EMAIL_CONTENT_DAYS", default=90)
+# The record of who was shown a volunteer's special-category data (the leads' "Who saw their details").
+RETENTION_DATA_VIEW_LOG_DAYS = env.int("RETENTION_DATA_VIEW_LOG_DAYS", default=730)
+# Rows each rule deletes or anonymises in one transaction.
+RETENTION_BATCH = 200
+
+# A reimbursement run pays this many claims in each transaction (their payments, statuses and
+# remittances together): a crash rolls back at most one batch, which the resumed run pays again.
+REIMBURSEMENT_RUN_BATCH = env.int("REIMBURSEMENT_RUN_BATCH", default=200)
 
 # Students answer a session's anonymous feedback form from its start until this many days after it
 # ends. Each address may send at most FEEDBACK_STUDENT_RATE_LIMIT answers to one session's form in a
@@ -410,11 +447,25 @@ if not DEBUG:
 
 ADMINS = [("Support", email) for email in env.list("ADMIN_EMAILS", default=[])]
 
+# Logs go to standard error as one JSON object per line (plain lines while developing, or with
+# LOG_FORMAT=plain), with email addresses and capability tokens redacted (involvement.logs;
+# docs/OPERATIONS.md).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "involvement.logs.Redact"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "involvement.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint reports each step of every PDF at INFO: only its warnings (a refused URL) matter.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},

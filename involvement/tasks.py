@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from involvement.notifications import deliver_notification, deliver_notifications, sweep_pending_notifications
+from involvement.retention import apply_retention
 
 
 @shared_task(name="involvement.deliver_notification")
@@ -16,3 +17,8 @@ def task_deliver_notifications(notification_ids: list[int]) -> None:
 @shared_task(name="involvement.sweep_pending_notifications")
 def task_sweep_pending_notifications() -> None:
     sweep_pending_notifications()
+
+
+@shared_task(name="involvement.apply_retention")
+def task_apply_retention() -> None:
+    apply_retention()

@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from accounts.models import Organisation
+from involvement import formatting
 from involvement.periods import MAX_YEARS, Period, current_academic_year, latest_end
 from involvement.widgets import DateInput
 from reports import selectors
@@ -93,13 +94,13 @@ class ReportFilterForm(forms.Form):
         if start and end:
             if end < start:
                 self.add_error(
-                    "end", f"The end date is before the start date: please choose {start:%-d %B %Y} or later."
+                    "end", f"The end date is before the start date: please choose {formatting.day(start)} or later."
                 )
             elif end > latest_end(start):
                 self.add_error(
                     "end",
                     f"A report can cover at most {MAX_YEARS} years: please choose "
-                    f"{latest_end(start):%-d %B %Y} or earlier.",
+                    f"{formatting.day(latest_end(start))} or earlier.",
                 )
         university = data.get("university")
         programme: Programme | None = data.get("programme")

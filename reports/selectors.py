@@ -1,8 +1,10 @@
 """Reads for the reports: the scope a report covers, and every figure, aggregated by the database
 (``aggregate``, ``annotate``, ``TruncMonth``) in a fixed number of queries, whatever the number of
-sessions, bookings or volunteers. Nothing here loops over rows in Python; the only lists read
-whole are the rows a page shows (chosen comments, impact entries, the sessions of an evidence
-pack), and, on SQLite alone, the sorted days to payment the median is taken from.
+sessions, bookings or volunteers. Most figures are summed from three tallies (``tallies``), each
+one grouped query (a row per month, kind and status or purpose; the volunteers' a single row);
+nothing else loops over rows in Python. The only lists read whole are the rows a page shows
+(chosen comments, impact entries, the sessions of an evidence pack), and, on SQLite alone, the
+sorted days to payment the median is taken from.
 
 A **university's** report covers the sessions of its programmes. A **network's** report (a
 charity's) covers its volunteers (active, paused or since left) in sessions at universities it was
@@ -24,12 +26,11 @@ from django.db.models import (
     Avg,
     Count,
     Exists,
-    IntegerField,
+    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
 from django.db.models.functions import TruncDate, TruncMonth
@@ -39,7 +40,6 @@ from accounts.models import Organisation, Partnership, User
 from expenses.models import Claim, Payment
 from feedback.models import (
     Agreement,
-    CoordinatorFeedback,
     ImpactEntry,
     StudentResponse,
     VolunteerFeedback,
@@ -335,52 +335,192 @@ class Report:
     left_out: int | None = None
 
 
-def _volunteer_figures(scope: ReportScope) -> dict[str, int]:
-    """New and returning volunteers, the spread of involvement and those without an experience
-    tag (of the network, for a network's report): one query."""
-    attended = attended_bookings(scope)
-    earlier = attended_bookings(scope, dated=False).filter(
-        session__starts_at__lt=scope.period.starts_at, volunteer=OuterRef("pk")
+# The three tallies every count of a report is summed from: the bookings of the scope grouped by
+# volunteer, the places taken up or missed grouped by month, kind and status, and the held
+# sessions grouped by month, kind and purpose. Each is one query (the volunteers' groups a few
+# thousand rows and counts them in the database, returning one; the others return a row per
+# group), so every figure built from them costs no query of its own.
+
+
+@dataclass(frozen=True)
+class Tallies:
+    volunteers: dict[str, int]
+    bookings: list[dict[str, Any]]
+    sessions: list[dict[str, Any]]
+
+
+def _prefixed(condition: Q, prefix: str) -> Q:
+    """``condition`` (on another model) as seen through the relation ``prefix`` names."""
+    children: list[Q | tuple[str, Any]] = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            children.append(_prefixed(child, prefix))
+        else:
+            lookup, value = child  # type: ignore[misc]  # a Q's other children are (lookup, value) pairs
+            children.append((prefix + lookup, value))
+    return Q(*children, _connector=condition.connector, _negated=condition.negated)
+
+
+def volunteer_tally(scope: ReportScope) -> dict[str, int]:
+    """Everything counted per volunteer, in one query: the scope's attended bookings up to the end
+    of the period, and its missed places in it, grouped by volunteer, then counted. Volunteers
+    who took part (an attended place in the period): how many, new or returning (an attended
+    place before the period), in one, two to five or more sessions, without an experience tag (of
+    the network, for its report), by perspective (with their involvements) and by kind of
+    session; those whose places were confirmed (attended or missed) with each adjustment; and,
+    for a network, how many took part but do not share their participation with it."""
+    Status = BookingStatus
+    starts_at = scope.period.starts_at
+    in_period = Q(session__starts_at__gte=starts_at)
+    attended = Q(status=Status.ATTENDED)
+    bookings = scoped_bookings(scope, dated=False, consented=False).filter(
+        Q(status=Status.ATTENDED) | Q(status=Status.NO_SHOW, session__starts_at__gte=starts_at),
+        session__starts_at__lt=scope.period.ends_before,
     )
-    sessions_each = (
-        attended.filter(volunteer=OuterRef("pk")).values("volunteer").annotate(count=Count("pk")).values("count")
-    )
-    tags = VolunteerProfile.experience_tags.through.objects.filter(volunteerprofile_id=OuterRef("pk"))
+    tags = VolunteerProfile.experience_tags.through.objects.filter(volunteerprofile_id=OuterRef("volunteer_id"))
     if scope.is_network:
         tags = tags.filter(experiencetag__network=scope.organisation)
-    return (
-        VolunteerProfile.objects.filter(pk__in=attended.values("volunteer_id"))
+    flags: dict[str, Any] = {"has_tag": Exists(tags)}
+    if scope.is_network:
+        # The share-with-charity consent is the volunteer's, so the same on each of their bookings.
+        flags["shares"] = _shares_with(scope.organisation)
+    per_volunteer = (
+        bookings.annotate(perspective=F("volunteer__perspective"), **flags)
+        .values("volunteer_id", "perspective", *flags)
         .annotate(
-            sessions_each=Subquery(sessions_each, output_field=IntegerField()),
-            took_part_before=Exists(earlier),
-            has_tag=Exists(tags),
+            taking_part=Count("pk", filter=attended & in_period),
+            confirmed_places=Count("pk", filter=in_period),
+            before=Count("pk", filter=attended & ~in_period),
+            any_adjustment_places=Count("pk", filter=_prefixed(_any_adjustment(), "volunteer__")),
+            **{
+                f"kind_{kind}_places": Count("pk", filter=attended & in_period & Q(session__kind=kind))
+                for kind in SessionKind.values
+            },
+            **{
+                f"adjustment_{index}_places": Count("pk", filter=_prefixed(condition, "volunteer__"))
+                for index, (_label, condition) in enumerate(ADJUSTMENTS)
+            },
         )
-        .aggregate(
-            returning=Count("pk", filter=Q(took_part_before=True)),
-            new=Count("pk", filter=Q(took_part_before=False)),
-            one=Count("pk", filter=Q(sessions_each=1)),
-            some=Count("pk", filter=Q(sessions_each__gte=2, sessions_each__lte=5)),
-            many=Count("pk", filter=Q(sessions_each__gt=5)),
-            untagged=Count("pk", filter=Q(has_tag=False)),
+    )
+    counted = Q(shares=True) if scope.is_network else Q()
+    took_part = counted & Q(taking_part__gt=0)
+    confirmed = counted & Q(confirmed_places__gt=0)
+    counts: dict[str, Any] = {
+        "volunteers": Count("volunteer_id", filter=took_part),
+        "returning": Count("volunteer_id", filter=took_part & Q(before__gt=0)),
+        "new": Count("volunteer_id", filter=took_part & Q(before=0)),
+        "one": Count("volunteer_id", filter=took_part & Q(taking_part=1)),
+        "some": Count("volunteer_id", filter=took_part & Q(taking_part__gte=2, taking_part__lte=5)),
+        "many": Count("volunteer_id", filter=took_part & Q(taking_part__gt=5)),
+        "untagged": Count("volunteer_id", filter=took_part & Q(has_tag=False)),
+        "confirmed": Count("volunteer_id", filter=confirmed),
+        "any_adjustment": Count("volunteer_id", filter=confirmed & Q(any_adjustment_places__gt=0)),
+        **{
+            f"kind_{kind}": Count("volunteer_id", filter=took_part & Q(**{f"kind_{kind}_places__gt": 0}))
+            for kind in SessionKind.values
+        },
+        **{
+            f"adjustment_{index}": Count("volunteer_id", filter=confirmed & Q(**{f"adjustment_{index}_places__gt": 0}))
+            for index in range(len(ADJUSTMENTS))
+        },
+    }
+    for value in Perspective.values:
+        counts[f"perspective_{value}"] = Count("volunteer_id", filter=took_part & Q(perspective=value))
+        counts[f"perspective_{value}_involvements"] = Sum("taking_part", filter=took_part & Q(perspective=value))
+    if scope.is_network:
+        counts["left_out"] = Count("volunteer_id", filter=Q(taking_part__gt=0, shares=False))
+    return {name: int(value or 0) for name, value in per_volunteer.aggregate(**counts).items()}
+
+
+def booking_tally(scope: ReportScope) -> list[dict[str, Any]]:
+    """The places taken up or missed in the period (``marked_bookings``) by UK month, kind of
+    session and status: how many, their hours, their check-ins (and answers) and the volunteers'
+    own feedback on them (each at most one a booking). One query."""
+    zone = timezone.get_current_timezone()
+    answered = Q(volunteer_feedback__answered_at__isnull=False)
+    return list(
+        marked_bookings(scope)
+        .annotate(month=TruncMonth("session__starts_at", tzinfo=zone))
+        .values("month", "session__kind", "status")
+        .annotate(
+            bookings=Count("pk"),
+            hours=Sum("hours"),
+            check_ins=Count("check_in"),
+            check_ins_fine=Count("check_in", filter=Q(check_in__answer=CheckIn.Answer.FINE)),
+            check_ins_call=Count("check_in", filter=Q(check_in__answer=CheckIn.Answer.CALL)),
+            answers=Count("volunteer_feedback", filter=answered),
+            prepared=Count("volunteer_feedback", filter=answered & Q(volunteer_feedback__felt_prepared=Agreement.YES)),
+            supported=Count(
+                "volunteer_feedback", filter=answered & Q(volunteer_feedback__felt_supported=Agreement.YES)
+            ),
+            contact=Count("volunteer_feedback", filter=answered & Q(volunteer_feedback__wants_contact=True)),
+            **{
+                f"went_{choice}": Count(
+                    "volunteer_feedback", filter=answered & Q(volunteer_feedback__how_it_went=choice)
+                )
+                for choice in HowItWent.values
+            },
+        )
+        .order_by()
+    )
+
+
+def session_tally(scope: ReportScope) -> list[dict[str, Any]]:
+    """The held sessions (``held_sessions``) by UK month, kind and purpose, in the database's order
+    of purposes: how many, how many with a briefing, and their coordinators' answered feedback
+    (at most one a session). One query."""
+    zone = timezone.get_current_timezone()
+    answered = Q(coordinator_feedback__answered_at__isnull=False)
+    return list(
+        held_sessions(scope)
+        .annotate(month=TruncMonth("starts_at", tzinfo=zone))
+        .values("month", "kind", "purpose")
+        .annotate(
+            sessions=Count("pk"),
+            briefed=Count("pk", filter=~Q(briefing="")),
+            coordinator_responses=Count("coordinator_feedback", filter=answered),
+            coordinator_rated=Count("coordinator_feedback__rating", filter=answered),
+            coordinator_ratings=Sum("coordinator_feedback__rating", filter=answered),
+        )
+        .order_by("purpose", "month", "kind")
+    )
+
+
+def tallies(scope: ReportScope) -> Tallies:
+    """The three tallies: three queries."""
+    return Tallies(volunteers=volunteer_tally(scope), bookings=booking_tally(scope), sessions=session_tally(scope))
+
+
+def _total(rows: list[dict[str, Any]], name: str, **where: Any) -> int:
+    return sum(int(row[name] or 0) for row in rows if all(row[key] == value for key, value in where.items()))
+
+
+def _hours(rows: list[dict[str, Any]], **where: Any) -> Decimal:
+    """The hours of the attended places among ``rows`` (summed as the database would have)."""
+    return to_hours(
+        sum(
+            (
+                Decimal(str(row["hours"] or 0))
+                for row in rows
+                if row["status"] == BookingStatus.ATTENDED and all(row[key] == value for key, value in where.items())
+            ),
+            Decimal(0),
         )
     )
 
 
-def summary(scope: ReportScope, volunteers: dict[str, int]) -> Summary:
-    """Sessions, involvements, volunteers, hours and no-shows: two queries."""
-    row = marked_bookings(scope).aggregate(
-        involvements=Count("pk", filter=Q(status=BookingStatus.ATTENDED)),
-        no_shows=Count("pk", filter=Q(status=BookingStatus.NO_SHOW)),
-        volunteers=Count("volunteer", distinct=True, filter=Q(status=BookingStatus.ATTENDED)),
-        hours=Sum("hours", filter=Q(status=BookingStatus.ATTENDED)),
-    )
+def summary(counted: Tallies) -> Summary:
+    """Sessions, involvements, volunteers, hours and no-shows, from the tallies."""
+    volunteers, bookings = counted.volunteers, counted.bookings
+    involvements = _total(bookings, "bookings", status=BookingStatus.ATTENDED)
+    no_shows = _total(bookings, "bookings", status=BookingStatus.NO_SHOW)
     return Summary(
-        sessions=held_sessions(scope).count(),
-        involvements=row["involvements"],
-        volunteers=row["volunteers"],
-        hours=to_hours(row["hours"]),
-        no_shows=row["no_shows"],
-        no_show_rate=percentage(row["no_shows"], row["involvements"] + row["no_shows"]),
+        sessions=_total(counted.sessions, "sessions"),
+        involvements=involvements,
+        volunteers=volunteers["volunteers"],
+        hours=_hours(bookings),
+        no_shows=no_shows,
+        no_show_rate=percentage(no_shows, involvements + no_shows),
         new_volunteers=volunteers["new"],
         returning_volunteers=volunteers["returning"],
         one_session=volunteers["one"],
@@ -389,26 +529,25 @@ def summary(scope: ReportScope, volunteers: dict[str, int]) -> Summary:
     )
 
 
-def reach(scope: ReportScope, untagged: int) -> Reach:
-    """Volunteers (and involvements) by perspective, and volunteers by experience tag (a
-    network's own tags, for its report; tags of the same name from several networks counted
-    together for a university's): two queries. Counts only: nobody is named."""
-    attended = attended_bookings(scope)
+def reach(scope: ReportScope, counted: Tallies) -> Reach:
+    """Volunteers (and involvements) by perspective, from the tallies, and volunteers by experience
+    tag (a network's own tags, for its report; tags of the same name from several networks counted
+    together for a university's): one query. Counts only: nobody is named."""
+    volunteers = counted.volunteers
     labels = dict(Perspective.choices)
     perspectives = [
-        CountRow(labels.get(row["volunteer__perspective"], row["volunteer__perspective"]), row["v"], row["i"])
-        for row in attended.values("volunteer__perspective")
-        .annotate(v=Count("volunteer", distinct=True), i=Count("pk"))
-        .order_by("volunteer__perspective")
+        CountRow(labels[value], volunteers[f"perspective_{value}"], volunteers[f"perspective_{value}_involvements"])
+        for value in sorted(Perspective.values)
+        if volunteers[f"perspective_{value}"]
     ]
-    tags = ExperienceTag.objects.filter(volunteers__in=attended.values("volunteer_id"))
+    tags = ExperienceTag.objects.filter(volunteers__in=attended_bookings(scope).values("volunteer_id"))
     if scope.is_network:
         tags = tags.filter(network=scope.organisation)
     tag_rows = [
         CountRow(row["name"], row["v"])
         for row in tags.values("name").annotate(v=Count("volunteers", distinct=True)).order_by("-v", "name")
     ]
-    return Reach(perspectives=perspectives, tags=tag_rows, untagged=untagged)
+    return Reach(perspectives=perspectives, tags=tag_rows, untagged=volunteers["untagged"])
 
 
 def days_to_payment(scope: ReportScope) -> tuple[int, Decimal | None]:
@@ -456,9 +595,9 @@ def money(scope: ReportScope) -> Money:
     )
 
 
-def feedback(scope: ReportScope) -> Feedback:
-    """Students' and coordinators' ratings of the held sessions, the counted volunteers' own
-    answers, and the latest comments staff chose to show: four queries."""
+def feedback(scope: ReportScope, counted: Tallies) -> Feedback:
+    """Students' ratings of the held sessions and the latest comments staff chose to show (two
+    queries); coordinators' ratings and the counted volunteers' own answers, from the tallies."""
     sessions = held_sessions(scope).values("pk")
     students = StudentResponse.objects.filter(session__in=sessions).aggregate(
         responses=Count("pk"),
@@ -466,65 +605,48 @@ def feedback(scope: ReportScope) -> Feedback:
         changing=Count("pk", filter=Q(change_practice=StudentResponse.ChangePractice.YES)),
         chosen=Count("pk", filter=Q(chosen=True)),
     )
-    coordinators = CoordinatorFeedback.objects.filter(session__in=sessions, answered_at__isnull=False).aggregate(
-        responses=Count("pk"), average=Avg("rating")
-    )
-    volunteers = VolunteerFeedback.objects.filter(
-        booking__in=attended_bookings(scope).values("pk"), answered_at__isnull=False
-    ).aggregate(
-        answers=Count("pk"),
-        prepared=Count("pk", filter=Q(felt_prepared=Agreement.YES)),
-        supported=Count("pk", filter=Q(felt_supported=Agreement.YES)),
-        contact=Count("pk", filter=Q(wants_contact=True)),
-        **{choice: Count("pk", filter=Q(how_it_went=choice)) for choice in HowItWent.values},
-    )
     comments = list(
         StudentResponse.objects.filter(session__in=sessions, chosen=True)
         .select_related("session")
         .order_by("-session__starts_at", "-pk")[:COMMENTS_SHOWN]
     )
+    rated = _total(counted.sessions, "coordinator_rated")
+    attended = [row for row in counted.bookings if row["status"] == BookingStatus.ATTENDED]
     return Feedback(
         student_responses=students["responses"],
         student_average=one_decimal(students["average"]),
         students_changing_practice=students["changing"],
-        coordinator_responses=coordinators["responses"],
-        coordinator_average=one_decimal(coordinators["average"]),
-        volunteer_answers=volunteers["answers"],
-        how_it_went=[CountRow(str(label), volunteers[choice]) for choice, label in HowItWent.choices],
-        felt_prepared=volunteers["prepared"],
-        felt_supported=volunteers["supported"],
-        asked_for_contact=volunteers["contact"],
+        coordinator_responses=_total(counted.sessions, "coordinator_responses"),
+        coordinator_average=one_decimal(Decimal(_total(counted.sessions, "coordinator_ratings")) / rated)
+        if rated
+        else None,
+        volunteer_answers=_total(attended, "answers"),
+        how_it_went=[CountRow(str(label), _total(attended, f"went_{choice}")) for choice, label in HowItWent.choices],
+        felt_prepared=_total(attended, "prepared"),
+        felt_supported=_total(attended, "supported"),
+        asked_for_contact=_total(attended, "contact"),
         chosen_comments=students["chosen"],
         comments=comments,
     )
 
 
-def months(scope: ReportScope) -> list[MonthRow]:
+def months(scope: ReportScope, counted: Tallies) -> list[MonthRow]:
     """Sessions, involvements and hours for every month of the period (months without any
-    shown as nought): two queries, grouped by UK calendar month in the database."""
-    zone = timezone.get_current_timezone()
-    sessions = dict(
-        held_sessions(scope)
-        .annotate(month=TruncMonth("starts_at", tzinfo=zone))
-        .values("month")
-        .annotate(count=Count("pk"))
-        .values_list("month", "count")
-    )
-    involvement = {
-        row["month"]: row
-        for row in attended_bookings(scope)
-        .annotate(month=TruncMonth("session__starts_at", tzinfo=zone))
-        .values("month")
-        .annotate(involvements=Count("pk"), hours=Sum("hours"))
-    }
-    by_day = {_month_day(month): count for month, count in sessions.items()}
-    rows = {_month_day(month): row for month, row in involvement.items()}
+    shown as nought), from the tallies (grouped by UK calendar month in the database)."""
+    sessions: dict[datetime.date, int] = {}
+    for row in counted.sessions:
+        day = _month_day(row["month"])
+        sessions[day] = sessions.get(day, 0) + row["sessions"]
+    attended: dict[datetime.date, list[dict[str, Any]]] = {}
+    for row in counted.bookings:
+        if row["status"] == BookingStatus.ATTENDED:
+            attended.setdefault(_month_day(row["month"]), []).append(row)
     return [
         MonthRow(
             month=month,
-            sessions=by_day.get(month, 0),
-            involvements=rows[month]["involvements"] if month in rows else 0,
-            hours=to_hours(rows[month]["hours"]) if month in rows else to_hours(0),
+            sessions=sessions.get(month, 0),
+            involvements=_total(attended.get(month, []), "bookings"),
+            hours=_hours(attended.get(month, [])),
         )
         for month in scope.period.months()
     ]
@@ -537,36 +659,26 @@ def _month_day(value: datetime.datetime | datetime.date) -> datetime.date:
     return value
 
 
-def left_out(scope: ReportScope) -> int | None:
-    """For a network: how many of its volunteers took part in the scope but do not share their
-    participation with it (one query). None for a university."""
-    if not scope.is_network:
-        return None
-    row = (
-        attended_bookings(scope, consented=False)
-        .filter(~_shares_with(scope.organisation))
-        .aggregate(volunteers=Count("volunteer", distinct=True))
-    )
-    return int(row["volunteers"])
-
-
-def build_report(scope: ReportScope) -> Report:
-    """Every figure of a report: thirteen queries for a university, fourteen for a network."""
-    volunteers = _volunteer_figures(scope)
+def build_report(scope: ReportScope, counted: Tallies | None = None) -> Report:
+    """Every figure of a report: eight queries (the three tallies, the tags, the money's two and
+    the students' two), whatever the number of sessions, bookings or volunteers. ``counted`` is
+    the scope's tallies when the caller has them already."""
+    counted = counted or tallies(scope)
     return Report(
         scope=scope,
-        summary=summary(scope, volunteers),
-        reach=reach(scope, volunteers["untagged"]),
+        summary=summary(counted),
+        reach=reach(scope, counted),
         money=money(scope),
-        feedback=feedback(scope),
-        months=months(scope),
-        left_out=left_out(scope),
+        feedback=feedback(scope, counted),
+        months=months(scope, counted),
+        # For a network: how many of its volunteers took part but do not share their participation.
+        left_out=counted.volunteers["left_out"] if scope.is_network else None,
     )
 
 
 def monthly_series(scope: ReportScope) -> list[MonthRow]:
     """Only the months (for a chart): two queries."""
-    return months(scope)
+    return months(scope, Tallies(volunteers={}, bookings=booking_tally(scope), sessions=session_tally(scope)))
 
 
 # The annual involvement report (4Pi) --------------------------------------------------------------
@@ -627,57 +739,37 @@ ADJUSTMENTS: list[tuple[str, Q]] = [
 ]
 
 
-def by_kind(scope: ReportScope) -> list[KindRow]:
+def by_kind(counted: Tallies) -> list[KindRow]:
     """Sessions, involvements, volunteers and hours for every kind of session (kinds without any
-    shown as nought): two queries."""
-    sessions = dict(held_sessions(scope).values("kind").annotate(count=Count("pk")).values_list("kind", "count"))
-    rows = {
-        row["session__kind"]: row
-        for row in attended_bookings(scope)
-        .values("session__kind")
-        .annotate(involvements=Count("pk"), volunteers=Count("volunteer", distinct=True), hours=Sum("hours"))
-    }
+    shown as nought), from the tallies."""
     return [
         KindRow(
             kind=kind,
             label=str(label),
-            sessions=sessions.get(kind, 0),
-            involvements=rows.get(kind, {}).get("involvements", 0),
-            volunteers=rows.get(kind, {}).get("volunteers", 0),
-            hours=to_hours(rows.get(kind, {}).get("hours")),
+            sessions=_total(counted.sessions, "sessions", kind=kind),
+            involvements=_total(counted.bookings, "bookings", session__kind=kind, status=BookingStatus.ATTENDED),
+            volunteers=counted.volunteers[f"kind_{kind}"],
+            hours=_hours(counted.bookings, session__kind=kind),
         )
         for kind, label in SessionKind.choices
     ]
 
 
-def purposes(scope: ReportScope) -> list[CountRow]:
-    """The purposes coordinators gave the held sessions, each with how many sessions (one query)."""
-    return [
-        CountRow(row["purpose"] or "No purpose recorded", row["count"])
-        for row in held_sessions(scope).values("purpose").annotate(count=Count("pk")).order_by("-count", "purpose")
-    ]
+def purposes(counted: Tallies) -> list[CountRow]:
+    """The purposes coordinators gave the held sessions, each with how many sessions, most first
+    (then in the database's order of purposes), from the tallies."""
+    sessions: dict[str, int] = {}
+    for row in counted.sessions:
+        sessions[row["purpose"]] = sessions.get(row["purpose"], 0) + row["sessions"]
+    ranked = sorted(sessions.items(), key=lambda item: -item[1])  # stable: ties keep the database's order
+    return [CountRow(purpose or "No purpose recorded", count) for purpose, count in ranked]
 
 
-def support(scope: ReportScope) -> Support:
+def support(scope: ReportScope, counted: Tallies) -> Support:
     """Adjustments recorded by the volunteers whose places were confirmed (attended or did not
-    attend), briefings written, check-ins sent and answered, and wellbeing follow-ups raised after
-    the sessions (a network's own, for its report): four queries."""
-    marked = marked_bookings(scope)
-    adjustments = VolunteerProfile.objects.filter(pk__in=marked.values("volunteer_id")).aggregate(
-        volunteers=Count("pk"),
-        any=Count("pk", filter=_any_adjustment()),
-        **{
-            f"adjustment_{index}": Count("pk", filter=condition)
-            for index, (_label, condition) in enumerate(ADJUSTMENTS)
-        },
-    )
-    briefings = held_sessions(scope).aggregate(sessions=Count("pk"), briefed=Count("pk", filter=~Q(briefing="")))
-    check_ins = CheckIn.objects.filter(booking__in=marked.values("pk")).aggregate(
-        sent=Count("pk"),
-        fine=Count("pk", filter=Q(answer=CheckIn.Answer.FINE)),
-        call=Count("pk", filter=Q(answer=CheckIn.Answer.CALL)),
-    )
-    follow_ups_of = WellbeingFollowUp.objects.filter(booking__in=marked.values("pk"))
+    attend), briefings written and check-ins sent and answered, from the tallies; wellbeing
+    follow-ups raised after the sessions (a network's own, for its report): one query."""
+    follow_ups_of = WellbeingFollowUp.objects.filter(booking__in=marked_bookings(scope).values("pk"))
     if scope.is_network:
         follow_ups_of = follow_ups_of.filter(network=scope.organisation)
     Status = WellbeingFollowUp.Status
@@ -687,17 +779,18 @@ def support(scope: ReportScope) -> Support:
         contacted=Count("pk", filter=Q(status=Status.CONTACTED)),
         closed=Count("pk", filter=Q(status=Status.CLOSED)),
     )
+    volunteers, bookings = counted.volunteers, counted.bookings
     return Support(
-        volunteers=adjustments["volunteers"],
+        volunteers=volunteers["confirmed"],
         adjustments=[
-            CountRow(label, adjustments[f"adjustment_{index}"]) for index, (label, _condition) in enumerate(ADJUSTMENTS)
+            CountRow(label, volunteers[f"adjustment_{index}"]) for index, (label, _condition) in enumerate(ADJUSTMENTS)
         ],
-        with_any_adjustment=adjustments["any"],
-        sessions=briefings["sessions"],
-        briefed_sessions=briefings["briefed"],
-        check_ins_sent=check_ins["sent"],
-        check_ins_fine=check_ins["fine"],
-        check_ins_call=check_ins["call"],
+        with_any_adjustment=volunteers["any_adjustment"],
+        sessions=_total(counted.sessions, "sessions"),
+        briefed_sessions=_total(counted.sessions, "briefed"),
+        check_ins_sent=_total(bookings, "check_ins"),
+        check_ins_fine=_total(bookings, "check_ins_fine"),
+        check_ins_call=_total(bookings, "check_ins_call"),
         follow_ups=follow_ups["raised"],
         follow_ups_open=follow_ups["open"],
         follow_ups_contacted=follow_ups["contacted"],
@@ -772,15 +865,17 @@ def impact_entries(scope: ReportScope) -> list[ImpactEntry]:
 
 
 def annual_report(scope: ReportScope, year_label: str) -> AnnualReport:
-    """The 4Pi annual report of the scope's organisation for one academic year."""
+    """The 4Pi annual report of the scope's organisation for one academic year: thirteen queries
+    (the report's eight, the wording's two, the follow-ups and the impact entries' two)."""
     moment = min(scope.period.ends_before, timezone.now())
+    counted = tallies(scope)
     return AnnualReport(
-        report=build_report(scope),
+        report=build_report(scope, counted),
         year_label=year_label,
         wording=wording_in_force(scope.organisation, moment),
-        by_kind=by_kind(scope),
-        purposes=purposes(scope),
-        support=support(scope),
+        by_kind=by_kind(counted),
+        purposes=purposes(counted),
+        support=support(scope, counted),
         impact=impact_entries(scope),
     )
 
@@ -840,11 +935,12 @@ def evidence(scope: ReportScope, year_label: str) -> Evidence:
     """A programme's regulator evidence for one academic year (``scope.programme`` is set)."""
     if scope.programme is None:
         raise ValueError("A programme's evidence needs its programme.")
+    counted = tallies(scope)
     return Evidence(
         programme=scope.programme,
         year_label=year_label,
-        report=build_report(scope),
-        by_kind=by_kind(scope),
+        report=build_report(scope, counted),
+        by_kind=by_kind(counted),
         sessions=evidence_sessions(scope),
         impact=impact_entries(scope),
     )

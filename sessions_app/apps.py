@@ -4,6 +4,8 @@ from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
 
+from involvement import formatting
+
 if TYPE_CHECKING:
     from accounts.models import Organisation, User
     from volunteers.models import ConsentPurpose, VolunteerProfile
@@ -81,13 +83,12 @@ def volunteer_sessions_home(user: User) -> str | None:
 
 def withdrawal_preview(profile: VolunteerProfile, purpose: ConsentPurpose, network: Organisation) -> list[str]:
     """The places a withdrawal would cancel, in words for the person confirming it."""
-    from django.utils import timezone
 
     from sessions_app.selectors import places_needing_consent
 
     return [
         f"The place at “{booking.session.title}” ({booking.session.university}) on "
-        f"{timezone.localtime(booking.session.starts_at):%A %-d %B %Y at %H:%M} will be cancelled, "
+        f"{formatting.moment(booking.session.starts_at)} will be cancelled, "
         "because the session needs this consent. We will tell the coordinator."
         for booking in places_needing_consent(profile, purpose, network)
     ]

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from involvement import formatting
+
 LONDON = ZoneInfo(settings.TIME_ZONE)
 
 
@@ -29,11 +31,11 @@ def london_datetime(day: datetime.date, time: datetime.time) -> datetime.datetim
         round_trip = first.astimezone(datetime.UTC).astimezone(LONDON).replace(tzinfo=None)
         if round_trip != naive:
             raise ClockError(
-                f"{time:%H:%M} does not exist on {day:%-d %B %Y}: the clocks go forward an hour that night. "
+                f"{time:%H:%M} does not exist on {formatting.day(day)}: the clocks go forward an hour that night. "
                 "Please choose another time."
             )
         raise ClockError(
-            f"{time:%H:%M} happens twice on {day:%-d %B %Y}: the clocks go back an hour that night. "
+            f"{time:%H:%M} happens twice on {formatting.day(day)}: the clocks go back an hour that night. "
             "Please choose another time."
         )
     return first

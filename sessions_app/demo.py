@@ -415,7 +415,10 @@ def _book(session: TeachingSession, volunteer: VolunteerProfile, status: str, co
         invited_by=coordinator,
         invited_at=invited_at,
         invitation_expires_at=(
-            now + datetime.timedelta(days=5) if status == Status.INVITED else invited_at + datetime.timedelta(days=7)
+            # On the hour, as the invitation service sets it ("answer by 18:00", never "17:19").
+            (now + datetime.timedelta(days=5, hours=1)).replace(minute=0, second=0, microsecond=0)
+            if status == Status.INVITED
+            else invited_at + datetime.timedelta(days=7)
         ),
         responded_at=invited_at + datetime.timedelta(days=1) if answered else None,
         cancelled_at=invited_at + datetime.timedelta(days=3) if status == Status.CANCELLED else None,

@@ -20,6 +20,7 @@ from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from involvement import formatting
 from sessions_app.models import Booking, TeachingSession
 from volunteers.models import PartOfDay, TimeAway, VolunteerProfile, Weekday, WeeklyAvailability, part_of_day
 
@@ -160,7 +161,7 @@ def suggest(
         if names:
             parts.append(", ".join(names))
         last = volunteer.last_involved  # type: ignore[attr-defined]
-        parts.append(f"last involved {timezone.localtime(last):%-d %B %Y}" if last else "not involved yet")
+        parts.append(f"last involved {formatting.day(last)}" if last else "not involved yet")
         suggestions.append(
             Suggestion(
                 volunteer=volunteer,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import OuterRef, Subquery
+
 from sessions_app import selectors
 from volunteers.models import NetworkMembership
 
@@ -27,14 +29,16 @@ def lead_participation(
         return {"network": network, "profile": profile, "shared": False}
     bookings = selectors.participation_with_partners(profile, network)
     totals = selectors.participation_totals(bookings)
-    membership = NetworkMembership.objects.filter(network=network, volunteer=profile).values_list("pk", flat=True)
+    # The link to all of them names the membership: read with the latest rows, not in a query of its own.
+    membership = NetworkMembership.objects.filter(network=network, volunteer=OuterRef("volunteer_id")).values("pk")
+    latest = list(bookings.annotate(membership_pk=Subquery(membership[:1]))[:LATEST_SHOWN])
     return {
         "network": network,
         "profile": profile,
         "shared": True,
         "totals": totals,
-        "latest": list(bookings[:LATEST_SHOWN]),
-        "membership_pk": membership.first() if totals.sessions > LATEST_SHOWN else None,
+        "latest": latest,
+        "membership_pk": latest[0].membership_pk if totals.sessions > LATEST_SHOWN and latest else None,
     }
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.permissions import has_role
+from involvement import formatting
 from sessions_app.models import Booking, TeachingSession
 from volunteers.permissions import can_see_special_category
 
@@ -205,7 +206,7 @@ def correction_refusal(booking: Booking, status: str, now: datetime.datetime | N
     if _now(now) > deadline:
         return (
             f"Attendance can be corrected for {CORRECTION_DAYS} days after the session, so until "
-            f"{timezone.localtime(deadline):%-d %B %Y at %H:%M}; it can no longer be changed."
+            f"{formatting.moment(deadline)}; it can no longer be changed."
         )
     return None
 

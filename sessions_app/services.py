@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
+from involvement import formatting
 from involvement.activity import record_activity
 from involvement.errors import DomainError
 from involvement.links import absolute_url
@@ -182,9 +183,7 @@ def _session_url(session: TeachingSession) -> str:
 
 
 def _when(session: TeachingSession) -> str:
-    start = timezone.localtime(session.starts_at)
-    end = timezone.localtime(session.ends_at)
-    return f"{start:%A %-d %B %Y}, {start:%H:%M} to {end:%H:%M}"
+    return formatting.when(session.starts_at, session.ends_at)
 
 
 def _where(session: TeachingSession) -> str:
@@ -500,7 +499,7 @@ def _send_invitation(booking: Booking, session: TeachingSession, actor: User, *,
             **session_context(session),
             "name": volunteer.display_name,
             "kind": session.get_kind_display(),
-            "expires": f"{timezone.localtime(booking.invitation_expires_at):%A %-d %B %Y at %H:%M}",
+            "expires": f"{formatting.moment(booking.invitation_expires_at)}",
             "answer_url": absolute_url(reverse("sessions_app:invitation", kwargs={"token": invitation_token(booking)})),
             # What it pays, by their own preference: the email goes to them alone.
             "covered": [[item.text, item.url] for item in what_is_covered(session, booking, for_volunteer=volunteer)],
@@ -663,9 +662,10 @@ def _lock_booking(booking: Booking) -> tuple[Booking, TeachingSession]:
     return locked, session
 
 
-def _tell_owner(booking: Booking, session: TeachingSession, event: str) -> None:
-    """Email the session's coordinator that the volunteer answered (``accepted`` or ``declined``)."""
-    queue_notification(
+def _owner_email(booking: Booking, session: TeachingSession, event: str, *, filled: int) -> Outgoing:
+    """The email telling the session's coordinator that the volunteer answered (``accepted`` or
+    ``declined``), with ``filled`` of the places now held."""
+    return Outgoing(
         template_key=f"sessions_app/booking_{event}_owner",
         unique_key=booking.event_key(f"booking-{event}") + ":owner",
         recipient=session.owner,
@@ -673,7 +673,7 @@ def _tell_owner(booking: Booking, session: TeachingSession, event: str) -> None:
         context={
             **session_context(session),
             "volunteer": booking.volunteer.display_name,
-            "filled": session.bookings.holding_a_place().count(),
+            "filled": filled,
             "places": session.places,
             "session_url": _session_url(session),
         },
@@ -687,16 +687,21 @@ def accept_invitation(*, booking: Booking, actor: User | None) -> Booking:
     Under a lock on the session row (then the volunteer's row): refuses (SessionError) an expired
     or answered invitation, a session that is not open or has started, a full session, a clash
     with another accepted booking, a missing current consent, or a volunteer no longer active in a
-    partnered network. Emails a confirmation with an .ics file, and tells the coordinator.
+    partnered network. Emails a confirmation with an .ics file, and tells the coordinator (both
+    in one insert).
     """
     booking, session = _lock_booking(booking)
     if booking.status == BookingStatus.ACCEPTED:
         return booking
-    volunteer = VolunteerProfile.objects.select_for_update().get(pk=booking.volunteer_id)
+    volunteer = (
+        VolunteerProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=booking.volunteer_id)
+    )
     refusal = permissions.answer_refusal(booking)
     if refusal:
         raise SessionError(refusal)
-    if session.bookings.holding_a_place().count() >= session.places:
+    # Counted under the session's lock, so no other answer changes it before this one is saved.
+    held = session.bookings.holding_a_place().count()
+    if held >= session.places:
         raise SessionError("Sorry, this session is now full. Thank you for offering your time.")
     clash = (
         Booking.objects.filter(volunteer=volunteer, status=BookingStatus.ACCEPTED)
@@ -720,19 +725,23 @@ def accept_invitation(*, booking: Booking, actor: User | None) -> Booking:
     if problem:
         raise SessionError(problem)
     set_booking_status(booking, BookingStatus.ACCEPTED, actor=actor, responded_at=timezone.now())
-    queue_notification(
-        template_key="sessions_app/booking_confirmed",
-        unique_key=booking.event_key("booking-confirmed"),
-        recipient=volunteer.user,
-        context={
-            **session_context(session),
-            "name": volunteer.display_name,
-            "booking": booking.pk,
-            "briefing": session.briefing,
-            "my_sessions_url": absolute_url(reverse("sessions_app:my_sessions")),
-        },
+    queue_notifications(
+        [
+            Outgoing(
+                template_key="sessions_app/booking_confirmed",
+                unique_key=booking.event_key("booking-confirmed"),
+                recipient=volunteer.user,
+                context={
+                    **session_context(session),
+                    "name": volunteer.display_name,
+                    "booking": booking.pk,
+                    "briefing": session.briefing,
+                    "my_sessions_url": absolute_url(reverse("sessions_app:my_sessions")),
+                },
+            ),
+            _owner_email(booking, session, "accepted", filled=held + 1),
+        ]
     )
-    _tell_owner(booking, session, "accepted")
     return booking
 
 
@@ -745,7 +754,7 @@ def decline_invitation(*, booking: Booking, actor: User | None) -> Booking:
     if booking.status != BookingStatus.INVITED:
         raise SessionError(f"This invitation has already been answered ({booking.get_status_display().lower()}).")
     set_booking_status(booking, BookingStatus.DECLINED, actor=actor, responded_at=timezone.now())
-    _tell_owner(booking, session, "declined")
+    queue_notifications([_owner_email(booking, session, "declined", filled=session.bookings.holding_a_place().count())])
     return booking
 
 

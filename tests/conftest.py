@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -57,10 +59,11 @@ class World:
     other_finance: User
     volunteer: User
     outsider: User
+    # A second kind of organisation elsewhere: Charity B's org admin (beside its lead).
+    other_charity_admin: User
 
 
-@pytest.fixture
-def world(db: None) -> World:
+def build_world() -> World:
     university = factories.UniversityFactory(name="University A", slug="university-a")
     charity = factories.CharityFactory(name="Charity A", slug="charity-a")
     other_university = factories.UniversityFactory(name="University B", slug="university-b")
@@ -84,7 +87,13 @@ def world(db: None) -> World:
         other_finance=factories.staff(Role.FINANCE, other_university, email="finance@b.example.org"),
         volunteer=volunteer_membership.volunteer.user,
         outsider=factories.UserFactory(email="outsider@example.org"),
+        other_charity_admin=factories.staff(Role.ADMIN, other_charity, email="charity-admin@b.example.org"),
     )
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
 
 
 def signed_in(user: User) -> Client:
@@ -116,3 +125,33 @@ def consent_purposes(db: None) -> list[ConsentPurpose]:
 @pytest.fixture
 def db_name() -> str:
     return str(connection.settings_dict["NAME"])
+
+
+# Debian's Chromium for the browser tests (tests/e2e/, tests/security/test_hostile_input.py): one
+# browser for the whole test process, shared by every folder that drives it.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in the test thread for the whole
+    # session; the tests' own database calls (seeding, assertions, flushing) are synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()

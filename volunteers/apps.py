@@ -35,6 +35,37 @@ class VolunteersConfig(AppConfig):
         from volunteers.personal_data import PROVIDER
 
         register_provider(PROVIDER)
+        from involvement.retention import Rule, register_rule
+        from volunteers.services import delete_old_data_views, delete_unverified_applications
+
+        register_rule(
+            Rule(
+                name="volunteers.unverified_applications",
+                data="Applications whose applicant never confirmed their email address nor signed in, with "
+                "the account made for them",
+                period="30 days after applying",
+                why="Someone who never confirmed the address may not be who the form says, or changed their "
+                "mind; a lead cannot reach them, and their statement and contact details should not wait "
+                "for ever. They can apply again.",
+                setting="RETENTION_UNVERIFIED_APPLICATION_DAYS",
+                apply=lambda now: delete_unverified_applications(now=now),
+                order=10,
+            )
+        )
+        register_rule(
+            Rule(
+                name="volunteers.data_views",
+                data="The record of who was shown volunteers' special-category data (the leads' "
+                "“Who saw their details”)",
+                period="2 years after each showing",
+                why="Long enough for a volunteer or a lead to raise a concern about who saw what and for it "
+                "to be looked into; after that, the record of staff's reading is itself personal data "
+                "with no further use.",
+                setting="RETENTION_DATA_VIEW_LOG_DAYS",
+                apply=lambda now: delete_old_data_views(now=now),
+                order=11,
+            )
+        )
 
 
 def is_volunteer(user: User) -> bool:

@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import timezone
-from django.utils.dateformat import format as format_date
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
+
+from involvement import formatting
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -54,7 +54,8 @@ def label(key: str) -> str:
 
 
 def readable_text(value: Any) -> str:
-    """A scalar in words: dates as "2 March 2026" (and "2 March 2026, 10:00"), yes and no, "Not given"."""
+    """A scalar in words: dates as "Monday 2 March 2026" (and "Monday 2 March 2026, 10:00"), yes and
+    no, "Not given"."""
     if value is None or value == "":
         return "Not given"
     if isinstance(value, bool):
@@ -62,11 +63,11 @@ def readable_text(value: Any) -> str:
     if isinstance(value, str) and ISO_MOMENT.match(value):
         moment = parse_datetime(value)
         if moment is not None:
-            return format_date(timezone.localtime(moment) if timezone.is_aware(moment) else moment, "j F Y, H:i")
+            return formatting.moment(moment)
     if isinstance(value, str) and ISO_DATE.match(value):
         day = parse_date(value)
         if isinstance(day, datetime.date):
-            return format_date(day, "j F Y")
+            return formatting.day(day)
     return str(value)
 
 

@@ -7,18 +7,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
+from involvement import formatting
 from involvement.activity import record_activity
 from involvement.errors import DomainError
 from involvement.links import absolute_url
 from involvement.models import ActivityLog, Notification
 from involvement.notifications import queue_notification
+from involvement.retention import in_batches
 from volunteers import data_rights
 from volunteers.consent_effects import apply_withdrawal
 from volunteers.models import (
@@ -403,7 +406,7 @@ def warn_expiring_checks(*, today: datetime.date | None = None) -> int:
                     context={
                         "volunteer": check.membership.volunteer.display_name,
                         "check": check.label,
-                        "expires_on": check.expires_on.strftime("%-d %B %Y") if check.expires_on else "",
+                        "expires_on": formatting.day(check.expires_on),
                         "network": network.name,
                         "volunteer_url": absolute_url(
                             reverse(
@@ -896,6 +899,67 @@ def erase_volunteer(*, profile: VolunteerProfile, actor: User) -> VolunteerProfi
     Notification.objects.filter(recipient=user).update(email=user.email)
     record_activity(actor=actor, action="volunteer.erased", target=profile)
     return profile
+
+
+# Retention ---------------------------------------------------------------------------------------
+
+
+def unverified_applicants(now: datetime.datetime) -> QuerySet[User]:
+    """The accounts made only for an application that was never taken further: the applicant
+    never confirmed their email address nor signed in, every network they are in still has them
+    as an applicant since before ``RETENTION_UNVERIFIED_APPLICATION_DAYS`` ago, and they hold no
+    role, no booking and no erasure record. An account someone has used, or any membership a
+    lead has decided, never matches."""
+    cutoff = now - datetime.timedelta(days=settings.RETENTION_UNVERIFIED_APPLICATION_DAYS)
+    profile = OuterRef("volunteer_profile")
+    return User.objects.filter(
+        volunteer_profile__isnull=False,
+        volunteer_profile__erased_at__isnull=True,
+        last_login__isnull=True,
+        date_joined__lt=cutoff,
+        # Through the reverse relation: volunteers does not import sessions_app.
+        volunteer_profile__bookings__isnull=True,
+    ).filter(
+        Exists(NetworkMembership.objects.filter(volunteer=profile, status=Status.APPLICANT)),
+        ~Exists(
+            NetworkMembership.objects.filter(volunteer=profile).filter(
+                ~Q(status=Status.APPLICANT) | Q(status_changed_at__gte=cutoff)
+            )
+        ),
+        ~Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)),
+        ~Exists(Membership.objects.filter(user=OuterRef("pk"))),
+    )
+
+
+def delete_unverified_applications(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> int:
+    """The retention rule for applications never confirmed: each account of
+    ``unverified_applicants`` is deleted with everything of it (profile, applications, email
+    addresses, consent answers), and every email to them or naming them (the leads' "new
+    application") loses its content, as at erasure. In batches of accounts, one transaction each;
+    returns how many accounts were deleted."""
+    now = now or timezone.now()
+
+    def delete(ids: list[int]) -> None:
+        emails = Notification.objects.filter(Q(recipient_id__in=ids) | Q(about_id__in=ids))
+        emails.filter(status=Notification.Status.PENDING).update(status=Notification.Status.FAILED)
+        emails.update(context={}, last_error="Content removed: the application was never confirmed and was deleted.")
+        User.objects.filter(pk__in=ids).delete()
+
+    return in_batches(unverified_applicants(now), delete, batch_size=batch_size)
+
+
+def delete_old_data_views(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> int:
+    """The retention rule for the record of who was shown volunteers' special-category data
+    (``SPECIAL_CATEGORY_VIEW_ACTIONS``): rows older than ``RETENTION_DATA_VIEW_LOG_DAYS`` are
+    deleted. Every other ActivityLog row stays. In batches; returns how many were deleted."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.RETENTION_DATA_VIEW_LOG_DAYS)
+    old = ActivityLog.objects.filter(action__in=SPECIAL_CATEGORY_VIEW_ACTIONS, created_at__lt=cutoff)
+
+    def delete(ids: list[int]) -> None:
+        ActivityLog.objects.filter(pk__in=ids).delete()
+
+    return in_batches(old, delete, batch_size=batch_size)
 
 
 def export_sections(*, profile: VolunteerProfile, actor: User) -> list[tuple[data_rights.Section, Any]]:

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from accounts.models import Organisation
 from expenses.models import ClaimItem, FeeRate, FinanceSettings, PayRoute, RateCard
 from expenses.rates import receipt_kinds
+from involvement import formatting
 from involvement.forms import MoneyField
 from involvement.widgets import DateInput
 from sessions_app.models import TeachingSession
@@ -182,7 +183,7 @@ class RateCardForm(forms.Form):
         if organisation and day and RateCard.objects.filter(organisation=organisation, effective_from=day).exists():
             self.add_error(
                 "effective_from",
-                f"{organisation} already has a rate card starting on {day:%-d %B %Y}. Please choose another day.",
+                f"{organisation} already has a rate card starting on {formatting.day(day)}. Please choose another day.",
             )
         return cleaned
 

@@ -46,18 +46,13 @@ class PostcodeField(forms.CharField):
         return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
 
 
-class ItemForm(forms.Form):
-    """One expense. Mileage is miles, vehicle and postcodes (the amount is worked out for the
-    volunteer); every other kind is an amount. ``receipt_kinds`` names the kinds that need a receipt."""
+class ClaimStepForm(forms.Form):
+    """What the two item steps share: the date (the session's day to start with) and whether the
+    page was left empty, so "Save and continue" with nothing typed goes on to the next step."""
 
-    kind = forms.ChoiceField(
-        label="What was it for?",
-        choices=[("", "Choose one"), *Kind.choices],
-        error_messages={
-            "required": "Please choose what the expense was for.",
-            "invalid_choice": "Please choose what the expense was for.",
-        },
-    )
+    # The fields that, all left empty, mean nothing was typed (the date always has its day).
+    typed_fields: tuple[str, ...] = ()
+
     date = forms.DateField(
         label="Date",
         widget=DATE_WIDGET,
@@ -67,13 +62,34 @@ class ItemForm(forms.Form):
             "invalid": "Please enter a real date, for example 17/03/2026.",
         },
     )
+
+    def __init__(self, *args: Any, session_day: datetime.date, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"date": session_day})
+        super().__init__(*args, **kwargs)
+
+    def left_empty(self) -> bool:
+        """Nothing typed into the fields that make an item (only for a bound form)."""
+        return not any(str(self.data.get(self.add_prefix(name), "")).strip() for name in self.typed_fields) and not any(
+            self.files.get(self.add_prefix(name)) for name in self.typed_fields
+        )
+
+
+class JourneyForm(ClaimStepForm):
+    """Step 1 of a claim, "Your journey": one journey by car, motorcycle or bicycle, from and to
+    a postcode, with the miles one way and whether it was a return trip (the miles are then
+    doubled). The amount is worked out by ``services.add_item`` from the miles."""
+
+    typed_fields = ("from_postcode", "to_postcode", "miles", "vehicle", "note")
+
+    from_postcode = PostcodeField(label="Postcode you travelled from")
+    to_postcode = PostcodeField(label="Postcode you travelled to")
     miles = forms.DecimalField(
-        label="Miles travelled",
+        label="Miles, one way",
         required=False,
         max_digits=7,
         decimal_places=1,
         widget=forms.TextInput(attrs=DECIMAL_INPUT),
-        help_text="There and back, for example 12.5.",
+        help_text="For example 12.5.",
         error_messages={
             "invalid": "Please enter the number of miles, for example 12.5.",
             "max_decimal_places": "Please give the miles to one decimal place at most, for example 12.5.",
@@ -81,22 +97,74 @@ class ItemForm(forms.Form):
             "max_whole_digits": "That is more than 1,000 miles. Please check the number.",
         },
     )
+    return_trip = forms.BooleanField(
+        label="I came back the same way (a return trip)",
+        required=False,
+        help_text="We count the miles both ways.",
+    )
     vehicle = forms.ChoiceField(
         label="Vehicle",
         required=False,
         choices=[("", "Choose one"), *ClaimItem.Vehicle.choices],
         error_messages={"invalid_choice": "Please choose the vehicle."},
     )
-    from_postcode = PostcodeField(label="Postcode you travelled from")
-    to_postcode = PostcodeField(label="Postcode you travelled to")
+    note = forms.CharField(
+        label="Note",
+        max_length=300,
+        required=False,
+        help_text="Optional. Anything that helps, for example “via the hospital car park”.",
+    )
+    field_order = ["date", "from_postcode", "to_postcode", "miles", "return_trip", "vehicle", "note"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, message in (
+            ("from_postcode", "Please give the postcode you travelled from."),
+            ("to_postcode", "Please give the postcode you travelled to."),
+            ("miles", "Please give the number of miles, more than 0."),
+            ("vehicle", "Please choose the vehicle."),
+        ):
+            if cleaned.get(name) in (None, "") and name not in self.errors:
+                self.add_error(name, message)
+        return cleaned
+
+    def item_fields(self) -> dict[str, Any]:
+        """Keyword arguments for ``services.add_item``: a mileage item, the miles both ways for a
+        return trip."""
+        data = self.cleaned_data
+        return {
+            "kind": Kind.MILEAGE,
+            "date": data["date"],
+            "miles": data["miles"] * 2 if data["return_trip"] else data["miles"],
+            "vehicle": data["vehicle"],
+            "from_postcode": data["from_postcode"],
+            "to_postcode": data["to_postcode"],
+            "note": data["note"],
+        }
+
+
+class CostForm(ClaimStepForm):
+    """Step 2 of a claim, "Other costs": one cost that is not mileage, with its amount, a
+    description and the receipt. ``receipt_kinds`` names the kinds that need a receipt."""
+
+    typed_fields = ("kind", "amount", "note", "receipt")
+
+    kind = forms.ChoiceField(
+        label="What was it for?",
+        choices=[("", "Choose one"), *((value, label) for value, label in Kind.choices if value != Kind.MILEAGE)],
+        error_messages={
+            "required": "Please choose what the cost was for.",
+            "invalid_choice": "Please choose what the cost was for.",
+        },
+    )
     # More than £0.00 and under the ceiling is the service's rule (with the card's ceiling).
     amount = MoneyField(
         label="Amount (£)",
-        required=False,
-        help_text="In pounds and pence, for example 4.50. Not needed for mileage: we work that out for you.",
+        error_messages={"required": "Please give the amount, for example 4.50."},
+        help_text="In pounds and pence, for example 4.50.",
     )
     note = forms.CharField(
-        label="Note",
+        label="Description",
         max_length=300,
         required=False,
         help_text="Optional. Anything that helps, for example “bus both ways”.",
@@ -111,10 +179,10 @@ class ItemForm(forms.Form):
             "missing": "This file could not be read. Please choose it again.",
         },
     )
+    field_order = ["kind", "date", "amount", "note", "receipt"]
 
     def __init__(self, *args: Any, session_day: datetime.date, receipt_kinds: list[str], **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"date": session_day})
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, session_day=session_day, **kwargs)
         labels = [str(Kind(kind).label) for kind in Kind if kind in receipt_kinds]
         needs = f"You need one for: {', '.join(labels)}. " if labels else ""
         self.fields[
@@ -122,25 +190,6 @@ class ItemForm(forms.Form):
         ].help_text = (
             f"{needs}A photo or a scan: PDF, JPEG or PNG, at most 10 MB. We remove location and camera details."
         )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        kind = cleaned.get("kind")
-        if kind == Kind.MILEAGE:
-            for name, message in (
-                ("miles", "Please give the number of miles, more than 0."),
-                ("vehicle", "Please choose the vehicle."),
-                ("from_postcode", "Please give the postcode you travelled from."),
-                ("to_postcode", "Please give the postcode you travelled to."),
-            ):
-                if cleaned.get(name) in (None, "") and name not in self.errors:
-                    self.add_error(name, message)
-            cleaned["amount"] = None  # computed from the miles, never typed
-        elif kind:
-            if cleaned.get("amount") is None and "amount" not in self.errors:
-                self.add_error("amount", "Please give the amount, for example 4.50.")
-            cleaned.update(miles=None, vehicle="", from_postcode="", to_postcode="")
-        return cleaned
 
     def item_fields(self) -> dict[str, Any]:
         """Keyword arguments for ``services.add_item``."""
@@ -150,10 +199,6 @@ class ItemForm(forms.Form):
             "date": data["date"],
             "amount": data["amount"],
             "note": data["note"],
-            "miles": data["miles"],
-            "vehicle": data["vehicle"],
-            "from_postcode": data["from_postcode"],
-            "to_postcode": data["to_postcode"],
             "receipt_file": data["receipt"],
         }
 

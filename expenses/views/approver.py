@@ -183,7 +183,9 @@ class QueueView(ApproverMixin, TemplateView):
         sort = sort if sort in SORTS else "usual"
         now = timezone.now()
         cutoffs = selectors.approval_cutoffs(selectors.approver_universities(acting_user(self.request)), now)
-        claims = selectors.with_days_to_payment(selectors.queue_rows(self.claims()), timezone.localdate(now, LONDON))
+        claims = selectors.with_days_to_payment(
+            selectors.queue_page_rows(self.claims()), timezone.localdate(now, LONDON)
+        )
         if show == "overdue":
             claims = selectors.overdue(claims, cutoffs)
         elif show != "all":
@@ -237,6 +239,11 @@ class DecisionView(ApproverClaimMixin, ServiceFormView[FormT]):
     decision: Decision
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        if self.request.method == "POST":
+            # The decision was refused: show the claim as it is now, not as it was read before the
+            # service locked it (another approver may have decided on it in that moment).
+            self.__dict__.pop("_claim", None)
+            self.__dict__.pop("_budget", None)
         context = super().get_context_data(**kwargs)
         context["decision"] = self.decision
         return context
@@ -339,6 +346,8 @@ class ReceiptDownloadView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> FileResponse:
         receipt = get_object_or_404(selectors.receipts_visible_to(acting_user(request)), pk=kwargs["pk"])
+        if receipt.removed_at is not None:
+            raise Http404("The receipt file was removed at the end of the finance retention period.")
         try:
             handle = receipt.file.storage.open(receipt.file.name, "rb")
         except FileNotFoundError as error:

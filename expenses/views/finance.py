@@ -34,6 +34,7 @@ from expenses import exports, permissions, selectors, services
 from expenses.forms.finance import RateCardForm, RunPreviewForm
 from expenses.models import ClaimItem, FeeRate, PayRoute, RateCard, ReimbursementRun
 from expenses.services import ClaimError
+from involvement import formatting
 from involvement.exports import csv_response, xlsx_response
 from involvement.forms_views import ServiceFormView
 from sessions_app.models import TeachingSession
@@ -151,15 +152,31 @@ class RateCardCreateView(UniversityRoleMixin, ServiceFormView[RateCardForm]):
         card = services.save_rate_card(
             organisation=organisation, actor=acting_user(self.request), fees=form.fees(), **form.card_fields()
         )
-        return (
-            f"The new rates of {organisation} are saved. They apply to sessions from {card.effective_from:%-d %B %Y}."
-        )
+        starts = formatting.day(card.effective_from)
+        return f"The new rates of {organisation} are saved. They apply to sessions from {starts}."
 
     def get_success_url(self) -> str:
         return reverse("expenses:rate_cards")
 
 
 # Reimbursement runs --------------------------------------------------------------------------------
+
+
+class CountedPaginator(Paginator):
+    """A paginator given the number of rows, counted already (with the page's totals by route),
+    so it does not count them again."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @property
+    def count(self) -> int:
+        return self.known_count
+
+
+def route_count(totals: list[selectors.RouteTotal]) -> int:
+    return sum(row.count for row in totals)
 
 
 class RunsMixin(UniversityRoleMixin):
@@ -264,10 +281,14 @@ class RunDetailView(RunsMixin, TemplateView):
         number = self.request.GET.get("page")
         context.update(run=run, in_progress=run.status in {RunStatus.QUEUED, RunStatus.RUNNING})
         if run.status == RunStatus.PREVIEW:
-            refusal = permissions.start_run_refusal(run, acting_user(self.request))
-            page = Paginator(selectors.run_lines(run), PAGE_SIZE).get_page(number)
+            in_progress, started = selectors.run_state(run.organisation_id)
+            refusal = permissions.start_run_refusal(
+                run, acting_user(self.request), in_progress=in_progress, started=started
+            )
+            totals = selectors.run_line_totals(run)
+            page = CountedPaginator(selectors.run_lines(run), PAGE_SIZE, count=route_count(totals)).get_page(number)
             context.update(
-                totals=selectors.run_line_totals(run),
+                totals=totals,
                 page_obj=page,
                 lines=list(page.object_list),
                 held_back=selectors.held_back(run),
@@ -275,12 +296,11 @@ class RunDetailView(RunsMixin, TemplateView):
                 stale=refusal in {permissions.STALE_PREVIEW, permissions.PREVIEW_CHANGED},
             )
         elif run.status == RunStatus.COMPLETED:
-            paid = Paginator(selectors.run_payments(run), PAGE_SIZE).get_page(number)
-            context.update(
-                totals=selectors.run_payment_totals(run),
-                page_obj=paid,
-                payments=list(paid.object_list),
+            totals = selectors.run_payment_totals(run)
+            paid = CountedPaginator(selectors.run_payment_rows(run), PAGE_SIZE, count=route_count(totals)).get_page(
+                number
             )
+            context.update(totals=totals, page_obj=paid, payments=list(paid.object_list))
         totals = context.get("totals", [])
         context.update(
             total=sum((row.total for row in totals), Decimal("0.00")), count=sum(row.count for row in totals)

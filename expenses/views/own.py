@@ -1,5 +1,6 @@
 """The volunteer's money pages: sessions to claim for, their claims, a statement per tax year;
-and the claim itself (items, the fee, sending it), which staff also use to enter a paper claim.
+the claim page, and the claim form in short steps (your journey, other costs, your fee when there
+is one, check and send), which staff also use to enter a paper claim.
 
 ``/money/`` and the statement need a volunteer profile (403 without). A claim comes from
 ``selectors.claims_visible_to``: the volunteer's own, or one a coordinator or finance officer of
@@ -12,8 +13,9 @@ else at the top), with status 400 and nothing changed.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -32,11 +34,12 @@ from accounts.models import User
 from accounts.permissions import acting_user, has_role
 from expenses import permissions, selectors, services
 from expenses.forms.approver import ConfirmForm
-from expenses.forms.own import FeeChoiceForm, ItemForm
+from expenses.forms.own import CostForm, FeeChoiceForm, JourneyForm
 from expenses.models import Claim, ClaimItem, Payment
 from expenses.rates import claim_deadline, receipt_kinds, tax_year_bounds
 from expenses.services import ClaimError
 from involvement.exports import csv_response, write_csv
+from involvement.formatting import money
 from involvement.forms_views import ServiceFormView
 from involvement.pdf import pdf_response, render_pdf
 from sessions_app.clock import LONDON
@@ -50,10 +53,6 @@ NOT_EDITABLE = (
     "If something needs correcting, please contact the coordinator of the session."
 )
 STATEMENT_COLUMNS = ["Date paid", "Claim reference", "Session", "Kind", "Amount (£)"]
-
-
-def money(amount: Decimal) -> str:
-    return f"£{amount:.2f}"
 
 
 # The money page -------------------------------------------------------------------------------
@@ -188,10 +187,10 @@ class ClaimOpenView(VolunteerRequiredMixin, ServiceFormView[ConfirmForm]):
 
     def act(self, form: ConfirmForm) -> str:
         self.claim = services.open_claim(booking=self.get_booking(), actor=self.profile.user)
-        return "Your claim is started. Add your expenses, choose about the fee, then send it."
+        return "Your claim is started. Nothing is sent until the last step."
 
     def get_success_url(self) -> str:
-        return reverse("expenses:claim", kwargs={"pk": self.claim.pk})
+        return reverse(f"expenses:{JOURNEY.url_name}", kwargs={"pk": self.claim.pk})
 
 
 # One claim ------------------------------------------------------------------------------------
@@ -225,6 +224,11 @@ class ClaimPageMixin(LoginRequiredMixin):
             self._claim = get_object_or_404(visible, pk=self.kwargs["pk"])
         return self._claim
 
+    def get_items(self) -> list[ClaimItem]:
+        if not hasattr(self, "_items"):
+            self._items = list(selectors.claim_items(self.get_claim()))
+        return self._items
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]  # mixin over a View
         claim = self.get_claim()
@@ -239,13 +243,8 @@ class ClaimPageMixin(LoginRequiredMixin):
     def claim_url(self, anchor: str = "") -> str:
         return reverse("expenses:claim", kwargs={"pk": self.get_claim().pk}) + anchor
 
-    def item_form_kwargs(self) -> dict[str, Any]:
-        """What the expense form needs: the session's day and the kinds that need a receipt."""
-        session = self.get_claim().booking.session
-        return {
-            "session_day": timezone.localdate(session.starts_at),
-            "receipt_kinds": receipt_kinds(selectors.rate_card_for_session(session)),
-        }
+    def step_url(self, step: Step, anchor: str = "") -> str:
+        return reverse(f"expenses:{step.url_name}", kwargs={"pk": self.get_claim().pk}) + anchor
 
 
 class ClaimChangeMixin(ClaimPageMixin):
@@ -268,49 +267,174 @@ class ClaimChangeMixin(ClaimPageMixin):
         return self.refuse_changes() or super().post(request, *args, **kwargs)  # type: ignore[misc]  # over a form view
 
 
-class ClaimDetailMixin(ClaimPageMixin):
-    """The claim page: its items, the costs the university paid, the fee and the totals; while
-    ``permissions.can_edit_claim``, the forms to add an expense and choose about the fee, and the
-    way to send it; when the session is no longer recorded as attended, why not."""
+# The claim form, in steps -----------------------------------------------------------------------
+#
+# Each step is a short form of its own that saves as it goes (an item through
+# ``services.add_item``, the fee through ``services.set_fee_choice``), so the draft claim holds
+# everything entered so far: a volunteer who leaves half-way, or whose upload fails, loses nothing,
+# and the claim page offers to carry on where they left off.
 
-    template_name: str | None = "expenses/own/claim_detail.html"
+
+@dataclass(frozen=True)
+class Step:
+    url_name: str
+    title: str
+
+
+JOURNEY = Step("claim_journey", "Your journey")
+COSTS = Step("claim_costs", "Other costs")
+FEE = Step("fee_choice", "Your fee")
+CHECK = Step("submit", "Check and send")
+
+
+def claim_steps(claim: Claim) -> list[Step]:
+    """The claim form's steps in order; the fee's only when the session has a fee."""
+    return [JOURNEY, COSTS, *([FEE] if claim.fee_due else []), CHECK]
+
+
+def resume_step(claim: Claim, items: list[ClaimItem]) -> Step:
+    """Where a half-finished claim carries on: a claim sent back for a change, at the check (with
+    the change links); else the step after the last one that has something saved in it (a journey,
+    another cost); a claim with nothing in it yet, at the start."""
+    steps = claim_steps(claim)
+    if claim.status == Claim.Status.RETURNED:
+        return CHECK
+    if any(item.kind != ClaimItem.Kind.MILEAGE for item in items):
+        return steps[steps.index(COSTS) + 1]
+    if items:
+        return COSTS
+    return JOURNEY
+
+
+def item_step(item: ClaimItem) -> Step:
+    """The step where an item is added and removed."""
+    return JOURNEY if item.kind == ClaimItem.Kind.MILEAGE else COSTS
+
+
+class ClaimStepMixin(ClaimChangeMixin):
+    """One step of the claim form: where it is among the steps ("Step 2 of 3"), the way back to
+    the one before (the claim page, from the first) and on to the next."""
+
+    step: ClassVar[Step]
+
+    def steps(self) -> list[Step]:
+        return claim_steps(self.get_claim())
+
+    def next_url(self) -> str:
+        steps = self.steps()
+        return self.step_url(steps[steps.index(self.step) + 1])
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        claim = self.get_claim()
+        steps = self.steps()
+        index = steps.index(self.step)
         context.update(
-            items=selectors.claim_items(claim),
-            prepaid=selectors.prepaid_costs(claim.booking_id),
-            totals=selectors.claim_totals(claim),
-            # Said on a claim still open only: a sent or decided one says where it is instead.
-            attendance_refusal=None if permissions.status_refusal(claim) else permissions.attendance_refusal(claim),
-            can_submit=permissions.can_submit(claim, self.actor),
+            step=self.step,
+            steps=[
+                {"number": number, "title": step.title, "url": self.step_url(step), "current": step == self.step}
+                for number, step in enumerate(steps, start=1)
+            ],
+            step_number=index + 1,
+            step_count=len(steps),
+            back_url=self.step_url(steps[index - 1]) if index else self.claim_url(),
+            back_title=steps[index - 1].title.lower() if index else "the claim",
+            next_step=steps[index + 1] if index + 1 < len(steps) else None,
         )
-        if context["can_edit"]:
-            context.setdefault("fee_form", FeeChoiceForm(initial=FeeChoiceForm.initial_for(claim)))
-            context.setdefault("item_form", ItemForm(**self.item_form_kwargs()))
         return context
 
 
-class ClaimView(ClaimDetailMixin, TemplateView):
-    """The claim page, for its volunteer or for staff (a paper claim, or one they approve)."""
+ItemFormT = TypeVar("ItemFormT", JourneyForm, CostForm)
 
 
-class FeeChoiceView(ClaimChangeMixin, ClaimDetailMixin, ServiceFormView[FeeChoiceForm]):
-    """POST only: the fee choice; bad input or a refusal re-renders the claim page (400) with
-    the reason by the field."""
+class ItemStepMixin(ClaimStepMixin, Generic[ItemFormT]):
+    """A step that adds items: "Save and continue" (``then=next``) adds what was typed and goes on
+    to the next step, or just goes on when nothing was typed; "Save and add another" adds it and
+    shows the step again. The items already added are listed, each with a way to remove it."""
 
-    http_method_names = ["post"]
+    request: HttpRequest
+
+    def going_on(self) -> bool:
+        return self.request.POST.get("then") == "next"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refused = self.refuse_changes()
+        if refused is not None:
+            return refused
+        form: ItemFormT = self.get_form(request.POST, request.FILES)  # type: ignore[attr-defined]  # the form view's
+        if self.going_on() and form.left_empty():
+            return redirect(self.next_url())
+        return super().post(request, *args, **kwargs)
+
+    def step_items(self) -> list[ClaimItem]:
+        return [item for item in self.get_items() if item_step(item) == self.step]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["items"] = self.step_items()
+        return context
+
+    def session_day(self) -> datetime.date:
+        return timezone.localdate(self.get_claim().booking.session.starts_at)
+
+    def act(self, form: ItemFormT) -> str:
+        item = services.add_item(claim=self.get_claim(), actor=self.actor, **form.item_fields())
+        return item_message(item)
+
+    def get_success_url(self) -> str:
+        return self.next_url() if self.going_on() else self.step_url(self.step, "#items")
+
+
+class JourneyStepView(ItemStepMixin[JourneyForm], ServiceFormView[JourneyForm]):
+    """Step 1, "Your journey": journeys by car, motorcycle or bicycle (mileage items)."""
+
+    step = JOURNEY
+    template_name = "expenses/own/claim_step_journey.html"
+    form_class = JourneyForm
+    domain_error = ClaimError
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"session_day": self.session_day()}
+
+
+class CostsStepView(ItemStepMixin[CostForm], ServiceFormView[CostForm]):
+    """Step 2, "Other costs": every cost that is not mileage, with its receipt."""
+
+    step = COSTS
+    template_name = "expenses/own/claim_step_costs.html"
+    form_class = CostForm
+    domain_error = ClaimError
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        session = self.get_claim().booking.session
+        return {
+            "session_day": self.session_day(),
+            "receipt_kinds": receipt_kinds(selectors.rate_card_for_session(session)),
+        }
+
+
+def item_message(item: ClaimItem) -> str:
+    miles = f"{item.miles} miles, " if item.kind == ClaimItem.Kind.MILEAGE else ""
+    return f"Added {item.get_kind_display().lower()}: {miles}{money(item.amount)}."
+
+
+class FeeChoiceView(ClaimStepMixin, ServiceFormView[FeeChoiceForm]):
+    """The step "Your fee" (only when the session has a fee): take it, a reduced amount, donate
+    it or decline it (``services.set_fee_choice``), then on to the check."""
+
+    step = FEE
+    template_name = "expenses/own/claim_step_fee.html"
     form_class = FeeChoiceForm
     domain_error = ClaimError
-    form_context_name = "fee_form"
 
     def refuse_changes(self) -> HttpResponse | None:
         refused = super().refuse_changes()
         if refused is None and not self.get_claim().fee_due:
             messages.info(self.request, "There is no fee for this session, so there is nothing to choose.")
-            return redirect(self.claim_url())
+            return redirect(self.step_url(CHECK))
         return refused
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"initial": FeeChoiceForm.initial_for(self.get_claim())}
 
     def act(self, form: FeeChoiceForm) -> str:
         claim = services.set_fee_choice(
@@ -322,7 +446,7 @@ class FeeChoiceView(ClaimChangeMixin, ClaimDetailMixin, ServiceFormView[FeeChoic
         return fee_message(claim)
 
     def get_success_url(self) -> str:
-        return self.claim_url("#fee")
+        return self.next_url()
 
 
 def fee_message(claim: Claim) -> str:
@@ -335,31 +459,75 @@ def fee_message(claim: Claim) -> str:
     }[FeeChoice(claim.fee_choice)]
 
 
-class ItemAddView(ClaimChangeMixin, ServiceFormView[ItemForm]):
-    """An expense, with its receipt: ``services.add_item``; its refusal is shown by the field it
-    names (``ClaimError.field``), else at the top of the form."""
+class SubmitView(ClaimStepMixin, ServiceFormView[ConfirmForm]):
+    """The last step, "Check and send": everything on the claim with a link to change each part,
+    the total, what happens next; POST sends it (``services.submit_claim``)."""
 
-    template_name = "expenses/own/item_form.html"
-    form_class = ItemForm
+    step = CHECK
+    template_name = "expenses/own/claim_step_check.html"
+    form_class = ConfirmForm
     domain_error = ClaimError
 
-    def get_form_kwargs(self) -> dict[str, Any]:
-        return self.item_form_kwargs()
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        claim = self.get_claim()
+        items = self.get_items()
+        totals = selectors.claim_totals(claim)
+        context.update(
+            journeys=[item for item in items if item_step(item) == JOURNEY],
+            costs=[item for item in items if item_step(item) == COSTS],
+            prepaid=selectors.prepaid_costs(claim.booking_id),
+            totals=totals,
+            submit_refusal=permissions.submit_refusal(claim, self.actor, total=totals["total"]),
+            journey_url=self.step_url(JOURNEY),
+            costs_url=self.step_url(COSTS),
+            fee_url=self.step_url(FEE) if claim.fee_due else None,
+        )
+        return context
 
-    def act(self, form: ItemForm) -> str:
-        item = services.add_item(claim=self.get_claim(), actor=self.actor, **form.item_fields())
-        return item_message(item)
+    def act(self, form: ConfirmForm) -> str:
+        claim = services.submit_claim(claim=self.get_claim(), actor=self.actor)
+        total = money(selectors.claim_totals(claim)["total"])
+        if permissions.is_claimant(claim, self.actor):
+            sent = f"Thank you. Your claim for {total} has been sent to {claim.booking.session.university}."
+            return f"{sent} We will email you when it has been looked at."
+        return f"The claim for {total} has been sent for approval."
 
     def get_success_url(self) -> str:
-        return self.claim_url("#items")
+        return self.claim_url()
 
 
-def item_message(item: ClaimItem) -> str:
-    miles = f"{item.miles} miles, " if item.kind == ClaimItem.Kind.MILEAGE else ""
-    return f"Added {item.get_kind_display().lower()}: {miles}{money(item.amount)}."
+# The claim page and removing an item ------------------------------------------------------------
+
+
+class ClaimView(ClaimPageMixin, TemplateView):
+    """The claim page, for its volunteer or for staff (a paper claim, or one they approve): its
+    items, the costs the university paid, the fee and the totals; while
+    ``permissions.can_edit_claim``, the way on to the claim form where it was left
+    (``resume_step``); when the session is no longer recorded as attended, why not."""
+
+    template_name = "expenses/own/claim_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        claim = self.get_claim()
+        items = self.get_items()
+        context.update(
+            items=items,
+            prepaid=selectors.prepaid_costs(claim.booking_id),
+            totals=selectors.claim_totals(claim),
+            # Said on a claim still open only: a sent or decided one says where it is instead.
+            attendance_refusal=None if permissions.status_refusal(claim) else permissions.attendance_refusal(claim),
+        )
+        if context["can_edit"]:
+            step = resume_step(claim, items)
+            context.update(resume_url=self.step_url(step), resume_step=step, started=bool(items))
+        return context
 
 
 class ItemRemoveView(ClaimChangeMixin, ServiceFormView[ConfirmForm]):
+    """Asks, then removes the item (``services.remove_item``); back to the step it was added on."""
+
     template_name = "expenses/own/item_confirm_remove.html"
     form_class = ConfirmForm
     domain_error = ClaimError
@@ -380,6 +548,7 @@ class ItemRemoveView(ClaimChangeMixin, ServiceFormView[ConfirmForm]):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["item"] = self.get_item()
+        context["back_url"] = self.get_success_url()
         return context
 
     def act(self, form: ConfirmForm) -> str:
@@ -388,31 +557,7 @@ class ItemRemoveView(ClaimChangeMixin, ServiceFormView[ConfirmForm]):
         return f"Removed {item.get_kind_display().lower()}: {money(item.amount)}."
 
     def get_success_url(self) -> str:
-        return self.claim_url("#items")
-
-
-class SubmitView(ClaimChangeMixin, ServiceFormView[ConfirmForm]):
-    """GET: the totals and what sending means; POST: send it (``services.submit_claim``)."""
-
-    template_name = "expenses/own/claim_confirm_submit.html"
-    form_class = ConfirmForm
-    domain_error = ClaimError
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["totals"] = selectors.claim_totals(self.get_claim())
-        return context
-
-    def act(self, form: ConfirmForm) -> str:
-        claim = services.submit_claim(claim=self.get_claim(), actor=self.actor)
-        total = money(selectors.claim_totals(claim)["total"])
-        if permissions.is_claimant(claim, self.actor):
-            sent = f"Thank you. Your claim for {total} has been sent to {claim.booking.session.university}."
-            return f"{sent} We will email you when it has been looked at."
-        return f"The claim for {total} has been sent for approval."
-
-    def get_success_url(self) -> str:
-        return self.claim_url()
+        return self.step_url(item_step(self.get_item()), "#items")
 
 
 class FeesAndBenefitsView(TemplateView):

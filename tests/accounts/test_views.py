@@ -152,7 +152,7 @@ def test_member_list_shows_pending_invitations_only(world: World) -> None:
     [main] = find(response, "main")
     [invitations] = [element for element in find(main, "ul") if "class" not in dict(element.attributes)]
     assert texts(invitations, "li") == [
-        "ann@example.org, as lead, sent 2 March 2026 Withdraw the invitation to ann@example.org"
+        "ann@example.org, as lead, sent Monday 2 March 2026 Withdraw the invitation to ann@example.org"
     ]
 
 
@@ -161,7 +161,7 @@ def test_member_list_says_none_without_invitations(world: World) -> None:
 
     [main] = find(response, "main")
     assert texts(main, "h2") == ["Invitations waiting for an answer", "Invite someone"]
-    assert texts(main, "p") == ["None."]
+    assert texts(main, "p") == ["None. Invitations you send below wait here until they are accepted."]
 
 
 def test_member_list_is_for_admins_only(world: World) -> None:
@@ -639,8 +639,8 @@ def test_organisation_detail_shows_partnerships(world: World) -> None:
 
     assert (response.status_code, h1(response)) == (200, "University A")
     assert table_rows(response) == [
-        ["Charity A", "University A", "1 January 2024", "No end date", "Active"],
-        ["Charity B", "University A", "1 September 2023", "31 July 2024", "Not active"],
+        ["Charity A", "University A", "Monday 1 January 2024", "No end date", "Active"],
+        ["Charity B", "University A", "Friday 1 September 2023", "Wednesday 31 July 2024", "Not active"],
     ]
     assert find(response, "a", href=MEMBERS_URL) == []
 

@@ -1,6 +1,7 @@
 """A claim's journey through the real pages: the demo volunteer claims a bus fare with a photo of
-the ticket for a session she attended, the coordinator approves it from the queue, finance previews
-the payment run and starts it (the task runs at once in the tests) and sees it completed, and the
+the ticket for a session she attended, through the claim form's steps (no journey by car, other
+costs, the fee, check and send), the coordinator approves it from the queue, finance previews the
+payment run and starts it (the task runs at once in the tests) and sees it completed, and the
 volunteer sees her claim paid. The payment journey with payee set-up and both exports is
 test_payment_journey.py."""
 
@@ -54,18 +55,20 @@ def test_volunteer_claims_coordinator_approves_finance_pays_and_volunteer_sees_p
     page.locator("#to-claim").get_by_role("link", name=f"Start a claim for {title}").click()
     assert page.locator("h1").inner_text() == f"Start a claim for “{title}”"
     page.get_by_role("button", name="Start my claim").click()
-    assert page.locator("h1").inner_text() == f"Claim for “{title}”"
     claim = Claim.objects.get(booking=booking)
 
-    # ...adds her bus fare with a photo of the ticket...
-    form = page.locator("#add-item")
-    form.get_by_label("What was it for?").select_option(label="Public transport")
-    form.get_by_label("Amount (£)").fill("7.40")
-    form.get_by_label("Note").fill("Bus both ways")
-    form.get_by_label("Receipt").set_input_files(receipt)
-    form.get_by_role("button", name="Add this expense").click()
-    assert page.locator("h1").inner_text() == f"Claim for “{title}”"
-    assert page.locator("#items tbody tr").count() == 1
+    # ...goes through the steps: no journey by car (she took the bus), so on to other costs...
+    assert page.locator("h1").inner_text() == "Your journey"
+    assert page.locator("#step-of").inner_text() == "Step 1 of 4"
+    page.get_by_role("button", name="Save and continue").click()
+
+    # ...where she adds her bus fare with a photo of the ticket...
+    assert (page.locator("h1").inner_text(), page.locator("#step-of").inner_text()) == ("Other costs", "Step 2 of 4")
+    page.get_by_label("What was it for?").select_option(label="Public transport")
+    page.get_by_label("Amount (£)").fill("7.40")
+    page.get_by_label("Description").fill("Bus both ways")
+    page.get_by_label("Receipt").set_input_files(receipt)
+    page.get_by_role("button", name="Save and continue").click()
     [item] = claim.items.all()
     assert (item.kind, item.amount, item.note, item.receipt.content_type) == (
         "public_transport",
@@ -74,8 +77,15 @@ def test_volunteer_claims_coordinator_approves_finance_pays_and_volunteer_sees_p
         "image/png",
     )
 
-    # ...and sends it, with the fee for the three hours.
-    page.locator("#send").get_by_role("link", name="Send my claim").click()
+    # ...keeps the fee for the three hours...
+    assert page.locator("h1").inner_text() == "Your fee"
+    assert page.get_by_label("Take the fee").is_checked()
+    page.get_by_role("button", name="Save and continue").click()
+
+    # ...checks it all and sends it.
+    assert page.locator("h1").inner_text() == "Check your claim and send it"
+    assert page.locator("#check-costs tbody tr").count() == 1
+    assert page.locator("#claim-totals dd").all_inner_texts() == ["£7.40", "£75.00", "£82.40"]
     page.get_by_role("button", name="Send my claim").click()
     claim.refresh_from_db()
     assert (claim.status, claim.fee_requested) == ("submitted", Decimal("75.00"))

@@ -16,6 +16,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from feedback.models import StudentResponse, VolunteerFeedback, WellbeingFollowUp
+from involvement import formatting
 from involvement.models import Notification
 from sessions_app.models import Booking, TeachingSession
 from tests.e2e.conftest import sign_in
@@ -135,6 +136,6 @@ def test_attendance_to_feedback_follow_up_report_and_certificate(live_server, pa
     text = " ".join(page_.extract_text() for page_ in pdf.pages)
     assert came.volunteer.display_name in text
     assert session.title in " ".join(text.split())
-    assert f"{timezone.localdate():%-d %B %Y}" in " ".join(text.split())
+    assert f"{formatting.day(timezone.localdate())}" in " ".join(text.split())
     for other in (student, volunteer, lead):
         other.context.close()

@@ -1,18 +1,23 @@
-"""The main journeys with the keyboard alone (Tab, Enter, Space, arrow keys), with the focus
-visible at every step (tests/e2e/keyboard.py): a volunteer answers an invitation, a coordinator
-creates a session and invites volunteers, a lead reviews the network and a report, a student gives
-feedback. Signing in is the set-up (tests/e2e/test_smoke.py covers it); the pages a link in an
-email opens are opened at their address."""
+"""The main journeys with the keyboard alone (Tab, Shift+Tab, Enter, Space, arrow keys), with the
+focus visible at every step (tests/e2e/keyboard.py): a volunteer answers an invitation, and then
+claims her expenses through the claim form's steps; a coordinator creates a session and invites
+volunteers; a lead reviews the network and a report; a student gives feedback; finance previews a
+payment run, starts it and sees it paid. Signing in is the set-up (tests/e2e/test_smoke.py covers
+it); the pages a link in an email opens are opened at their address."""
 
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from expenses.models import Claim, ReimbursementRun
+from expenses.selectors import volunteers_claimable_bookings
 from feedback.models import StudentFeedbackLink, StudentResponse
+from involvement import formatting
 from sessions_app.clock import london_datetime
 from sessions_app.models import Booking, Module, TeachingSession
 from sessions_app.views.volunteer import invitation_url
@@ -134,3 +139,104 @@ def test_a_student_gives_feedback_by_keyboard(live_server, page, settings):
     assert "your answer is in" in page.locator("#answered").inner_text()
     [answer] = StudentResponse.objects.filter(session=link.session)
     assert (answer.change_practice, answer.rating, info["type"], chosen) == ("yes", 4, "radio", "4 – very useful")
+
+
+def test_a_volunteer_answers_an_invitation_then_claims_through_the_steps_by_keyboard(live_server, page, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    invited = Booking.objects.filter(volunteer__user__email="volunteer@example.org", status="invited").first()
+    # The demo gives Siân an admissions interview day she attended and has not claimed for yet.
+    [attended] = volunteers_claimable_bookings(invited.volunteer)
+    sign_in(page, live_server.url, "volunteer@example.org", totp=False)
+
+    page.goto(live_server.url + invitation_url(invited))
+    press_link_or_button(page, "Yes, I'll come")
+    assert h1(page) == "My sessions"
+
+    press_link_or_button(page, "Money")
+    press_link_or_button(page, f"Start a claim for {attended.session.title}")
+    press_link_or_button(page, "Start my claim")
+    claim = Claim.objects.get(booking=attended)
+
+    # Step 1: a return trip by car, the vehicle chosen with the arrow keys, the box ticked with Space.
+    assert (h1(page), step(page)) == ("Your journey", "Step 1 of 4")
+    type_into(page, "Postcode you travelled from", "ls1 4dy")
+    type_into(page, "Postcode you travelled to", "LS2 9JT")
+    type_into(page, "Miles, one way", "6.5")
+    tab_to_field(page, "I came back the same way (a return trip)")
+    page.keyboard.press("Space")
+    assert page.evaluate("() => document.activeElement.checked")
+    choose(page, "Vehicle", "Car or van")
+    press_link_or_button(page, "Save and continue")
+
+    # Step 2: lunch; then back with Shift+Tab to the step before, and on again.
+    assert (h1(page), step(page)) == ("Other costs", "Step 2 of 4")
+    choose(page, "What was it for?", "Food and drink")
+    type_into(page, "Amount (£)", "6.20")
+    type_into(page, "Description", "Sandwich and tea")
+    press_link_or_button(page, "Save and continue")
+
+    # Step 3: the fee donated to her charity, chosen with the arrow keys.
+    assert (h1(page), step(page)) == ("Your fee", "Step 3 of 4")
+    tab_to_field(page, "Take the fee")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("() => document.activeElement.labels[0].innerText.trim()") == "Donate the fee to my charity"
+    info = tab(page)
+    assert info["labels"] == ["The reduced amount you would like (£)"]
+    tab(page, back=True)  # Shift+Tab goes back to the chosen answer
+    assert page.evaluate("() => document.activeElement.checked")
+    press_link_or_button(page, "Save and continue")
+
+    # Step 4: everything, then send.
+    assert (h1(page), step(page)) == ("Check your claim and send it", "Step 4 of 4")
+    assert page.locator("#check-journeys tbody td").all_inner_texts()[1:3] == [
+        "LS1 4DY to LS2 9JT, by car or van",
+        "13.0",
+    ]
+    assert page.locator("#check-costs tbody td").all_inner_texts()[:4] == [
+        "Food and drink",
+        formatting.day(attended.session.starts_at),
+        "Sandwich and tea",
+        "£6.20",
+    ]
+    press_link_or_button(page, "Send my claim")
+
+    assert page.locator("#claim-status").inner_text() == "Where it is: Sent, waiting for approval"
+    claim.refresh_from_db()
+    assert (claim.status, claim.fee_choice, claim.fee_requested) == ("submitted", "donate", Decimal("0.00"))
+    assert sorted(claim.items.values_list("kind", "miles", "note")) == [
+        ("mileage", Decimal("13.0"), ""),
+        ("subsistence", None, "Sandwich and tea"),
+    ]
+    invited.refresh_from_db()
+    assert invited.status == "accepted"
+
+
+def step(page) -> str:
+    return page.locator("#step-of").inner_text()
+
+
+def test_finance_previews_a_payment_run_and_starts_it_by_keyboard(live_server, page, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    sign_in(page, live_server.url, "finance@example.org", totp=True)
+    page.wait_for_url(lambda url: "/accounts/" not in url)  # signed in: the home page has loaded
+
+    press_link_or_button(page, "Payment runs")
+    assert h1(page) == "Payment runs"
+    press_link_or_button(page, "Preview the payment run")
+    preview = ReimbursementRun.objects.get(status="preview")
+    assert h1(page) == f"Preview of payment run {preview.pk}"
+    lines = sorted(preview.lines.values_list("claim_id", "kind", "amount"))
+    claims = len({claim for claim, _, _ in lines})
+    total = sum(amount for _, _, amount in lines)
+    assert (claims, len(lines)) == (1, 2)  # the demo's one approved claim with a payee reference
+    assert page.locator("#preview-summary").inner_text() == f"1 claim in 2 payments, £{total:.2f} in all."
+    press_link_or_button(page, "Start this payment run")
+
+    run = ReimbursementRun.objects.get(pk=preview.pk)
+    assert (h1(page), run.status) == (f"Payment run {run.pk}", "completed")
+    assert page.locator("#run-progress-heading").inner_text() == "Completed"
+    assert page.locator("#run-count").inner_text() == "1 of 1 claim paid"
+    assert sorted(run.payments.values_list("claim_id", "kind", "amount")) == lines

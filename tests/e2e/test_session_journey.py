@@ -107,7 +107,7 @@ def test_coordinator_invites_volunteer_accepts_by_email_reminder_goes_and_attend
     assert (booking.volunteer, booking.status) == (sian, "invited")
 
     # Siân opens the emailed link in a browser where nobody is signed in, and accepts.
-    [invitation] = sent_to(sian.user.email, f"Invitation: {TITLE}, University of Northbridge")
+    [invitation] = sent_to(sian.user.email, f"Invitation: {TITLE}")
     [path] = re.findall(r"https?://[^/\s]+(/invitation/[^/\s]+/)", invitation.body)
     volunteer = page.context.browser.new_context(locale="en-GB", timezone_id="Europe/London").new_page()
     volunteer.set_default_timeout(15_000)

@@ -78,7 +78,7 @@ ACCESS_EXPENSES_APPROVER: list[Access] = [
     ),
     # The file is streamed from disk and this table never reads nor closes a response, so the
     # allowed download (the claimant's, an approver's) is checked in test_approver_views.
-    Access("expenses:receipt", receipt_of_university_a, other_org="other_finance"),
+    Access("expenses:receipt", receipt_of_university_a, other_org="other_finance", for_staff=False),
     Access(
         "expenses:arrangements",
         arrangements_of_university_a,

@@ -53,9 +53,10 @@ ACCESS_EXPENSES_OWN: list[Access] = [
     Access("expenses:statement_pdf", lambda world: {"year": 2025}, allowed="volunteer", wrong_role="coordinator"),
     Access("expenses:claim_open", booking_kwargs, allowed="volunteer", wrong_role="coordinator"),
     claim_page("expenses:claim"),
-    claim_page("expenses:item_add"),
-    claim_page("expenses:item_remove", item_kwargs),
-    # An empty POST chooses nothing: the claim page again with the error (400), nothing changed.
-    claim_page("expenses:fee_choice", method="post", allowed_status=400),
+    # The claim form's steps.
+    claim_page("expenses:claim_journey"),
+    claim_page("expenses:claim_costs"),
+    claim_page("expenses:fee_choice"),
     claim_page("expenses:submit"),
+    claim_page("expenses:item_remove", item_kwargs),
 ]

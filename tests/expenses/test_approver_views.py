@@ -164,8 +164,8 @@ def test_queue_lists_claims_waiting_for_a_decision_oldest_first(world: World) ->
             f"{ben.reference} : review the claim from Ben Bell",
             "Ben Bell",
             programme_of(ben),
-            "Living with lymphoedema, 2 March 2026",
-            "21 February 2026",
+            "Living with lymphoedema, Monday 2 March 2026",
+            "Saturday 21 February 2026",
             "£50.00",
             "Submitted",
             "12 (decision overdue)",
@@ -174,8 +174,8 @@ def test_queue_lists_claims_waiting_for_a_decision_oldest_first(world: World) ->
             f"{ann.reference} : review the claim from Ann Able",
             "Ann Able",
             programme_of(ann),
-            "Breaking bad news, 2 March 2026",
-            "3 March 2026",
+            "Breaking bad news, Monday 2 March 2026",
+            "Tuesday 3 March 2026",
             "£68.80",
             "Submitted",
             "2",
@@ -225,11 +225,11 @@ def test_queue_counts_days_to_payment_for_submitted_approved_and_paid_claims_onl
     response = signed_in(world.finance).get(f"{QUEUE}?show=all")
 
     assert [(row[1], row[4], row[6], row[7]) for row in claim_rows(response)] == [
-        ("Gus Gray", "24 February 2026", "Paid", "7 (paid)"),
+        ("Gus Gray", "Tuesday 24 February 2026", "Paid", "7 (paid)"),
         ("Fay Ford", "Not yet", "Draft", "—"),
-        ("Ed Egan", "19 February 2026", "Rejected", "—"),
-        ("Di Dee", "20 February 2026", "Approved", "13"),
-        ("Cy Cole", "21 February 2026", "Returned for changes", "—"),
+        ("Ed Egan", "Thursday 19 February 2026", "Rejected", "—"),
+        ("Di Dee", "Friday 20 February 2026", "Approved", "13"),
+        ("Cy Cole", "Saturday 21 February 2026", "Returned for changes", "—"),
     ]
 
 
@@ -298,12 +298,15 @@ def test_queue_overdue_without_a_rate_card_uses_ten_days(world: World) -> None:
 
 @pytest.mark.parametrize("count", [1, 3])
 @pytest.mark.parametrize("show", ["submitted", "overdue", "all"])
-def test_queue_query_count_does_not_grow(world: World, django_assert_num_queries, show: str, count: int) -> None:
+@pytest.mark.parametrize("who", ["finance", "coordinator"])
+def test_queue_query_count_does_not_grow(
+    world: World, django_assert_num_queries, show: str, count: int, who: str
+) -> None:
     for number in range(count):
         claim = claim_for(world, person(world, f"Volunteer {number}"), submitted_days_ago=12)
         ClaimItemFactory(claim=claim)
         ClaimItemFactory(claim=claim)
-    client = signed_in(world.finance)
+    client = signed_in(getattr(world, who))
 
     with django_assert_num_queries(9):
         response = client.get(f"{QUEUE}?show={show}")
@@ -338,18 +341,18 @@ def test_review_shows_items_receipts_prepaid_costs_fee_totals_and_history(world:
     assert h1(response) == f"Claim {claim.reference} from Ann Able"
     assert definitions(response, "claim-summary") == {
         "Volunteer": "Ann Able",
-        "Session": "Breaking bad news, Monday 2 March 2026, 10:00 to 12:00 (University A)",
+        "Session": "Breaking bad news, Monday 2 March 2026, 10:00–12:00 (University A)",
         "Status": "Submitted",
         "Total to pay": "£34.80",
     }
     assert table_rows(response) == [
-        ["2 March 2026", "Mileage", "24.0 miles by car or van, LS1 4AP to LS2 9JT.", "£10.80", "None"],
+        ["Monday 2 March 2026", "Mileage", "24.0 miles by car or van, LS1 4AP to LS2 9JT.", "£10.80", "None"],
         [
-            "2 March 2026",
+            "Monday 2 March 2026",
             "Parking",
             "Car park B",
             "£4.00",
-            "Download the receipt for parking on 2 March 2026",
+            "Download the receipt for parking on Monday 2 March 2026",
         ],
     ]
     [receipt_link] = find(find(response, "tbody")[0], "a")
@@ -364,8 +367,8 @@ def test_review_shows_items_receipts_prepaid_costs_fee_totals_and_history(world:
         "Paid by the university (not included)": "£89.00",
     }
     assert definitions(response, "history-list") == {
-        "Opened": "5 March 2026, 09:00 by the volunteer",
-        "Submitted": "4 March 2026, 09:00",
+        "Opened": "Thursday 5 March 2026, 09:00 by the volunteer",
+        "Submitted": "Wednesday 4 March 2026, 09:00",
         "Decided": "Not yet",
         "Paid": "Not yet",
         "Days to payment": "1 day since it was sent, not paid yet. The target is to pay within 30 days.",
@@ -424,9 +427,9 @@ def test_review_of_a_decided_claim_shows_who_decided_and_why_and_no_decision_for
     response = signed_in(world.finance).get(review_url(claim))
 
     assert definitions(response, "history-list") == {
-        "Opened": "5 March 2026, 09:00 by the volunteer",
-        "Submitted": "4 March 2026, 09:00",
-        "Decided": f"5 March 2026, 07:00 by {world.coordinator.name}",
+        "Opened": "Thursday 5 March 2026, 09:00 by the volunteer",
+        "Submitted": "Wednesday 4 March 2026, 09:00",
+        "Decided": f"Thursday 5 March 2026, 07:00 by {world.coordinator.name}",
         "Reason": "This session was paid for by the charity.",
         "Paid": "Not yet",
         "Days to payment": "Not counted: the claim was not approved.",
@@ -446,7 +449,7 @@ def test_review_says_a_paper_claim_was_entered_on_the_volunteers_behalf(world: W
     [link] = find(find(response, "p", id="on-behalf")[0], "a")
     assert dict(link.attributes)["href"] == f"/money/claims/{claim.pk}/"
     assert definitions(response, "history-list")["Opened"] == (
-        f"5 March 2026, 09:00 by {world.coordinator.name}, on the volunteer’s behalf"
+        f"Thursday 5 March 2026, 09:00 by {world.coordinator.name}, on the volunteer’s behalf"
     )
 
 
@@ -827,8 +830,8 @@ def test_arrangements_page_shows_the_taxi_agreement_and_the_costs_paid(world: Wo
     assert "checked" in dict(taxi.attributes)
     assert texts(response, "textarea", id="id_notes") == ["Both ways."]
     assert table_rows(response) == [
-        ["Train ticket", "£42.10", f"5 March 2026 by {world.coordinator.name}"],
-        ["Hotel", "£89.00", "5 March 2026"],
+        ["Train ticket", "£42.10", f"Thursday 5 March 2026 by {world.coordinator.name}"],
+        ["Hotel", "£89.00", "Thursday 5 March 2026"],
     ]
     assert texts(response, "p", id="prepaid-total") == ["Total paid by the university: £131.10"]
     [amount] = find(response, "input", id="id_amount")

@@ -34,7 +34,7 @@ UTC = datetime.UTC
 Status = Claim.Status
 Kind = ClaimItem.Kind
 FeeChoice = Claim.FeeChoice
-# The session: Wednesday 1 October 2025, 10:00 to 12:00 UK time (09:00 to 11:00 UTC).
+# The session: Wednesday 1 October 2025, 10:00–12:00 UK time (09:00–11:00 UTC).
 SESSION_DAY = datetime.date(2025, 10, 1)
 # A week later, mid-morning.
 NOW = datetime.datetime(2025, 10, 8, 9, 30, tzinfo=UTC)
@@ -240,7 +240,7 @@ def test_open_claim_refuses_after_the_window(world, booking, frozen):
 
     refused(
         services.open_claim,
-        "Claims for this session had to be made by 1 January 2026. Please contact the coordinator.",
+        "Claims for this session had to be made by Thursday 1 January 2026. Please contact the coordinator.",
         booking=booking,
         actor=world.volunteer,
     )
@@ -254,7 +254,7 @@ def test_open_claim_window_comes_from_the_card(world, profile, frozen):
 
     refused(
         services.open_claim,
-        "Claims for this session had to be made by 31 January 2026. Please contact the coordinator.",
+        "Claims for this session had to be made by Saturday 31 January 2026. Please contact the coordinator.",
         booking=booking,
         actor=world.coordinator,
     )
@@ -266,7 +266,7 @@ def test_open_claim_window_closed_for_staff_too(world, booking, frozen):
 
     refused(
         services.open_claim,
-        "Claims for this session had to be made by 1 January 2026. Please contact the coordinator.",
+        "Claims for this session had to be made by Thursday 1 January 2026. Please contact the coordinator.",
         booking=booking,
         actor=world.coordinator,
     )

@@ -35,7 +35,7 @@ RECEIPTS = (
     "Please keep receipts for public transport, taxi (agreed in advance), parking, replacement carer or childcare, "
     "support worker and other: they are needed to claim."
 )
-WINDOW = "Claim within 3 months of the session, by 16 June 2026."
+WINDOW = "Claim within 3 months of the session, by Tuesday 16 June 2026."
 PLAIN_FEE = "The fee for this session is £50.00 (£25.00 an hour for 2 hours), and your expenses are paid."
 
 

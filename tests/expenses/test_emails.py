@@ -244,14 +244,10 @@ def test_a_first_approval_asks_for_the_payee_form_kindly(
         "https://a.example/payee-form\n\n"
         "Your bank details go to the university on its own form. We never ask for them on Involvement, and we "
         "never keep them.\n\n"
-        "Your claim will be paid in the first payment run after you are set up. Nothing is lost in the meantime.\n\n"
-        "See your claim:\n"
-        f"{claim_link(claim)}\n"
+        "Your claim will be paid in the first payment run after you are set up. Nothing is lost in the meantime.\n"
     )
-    assert links(message) == [
-        ("the university's payee form", "https://a.example/payee-form"),
-        ("See your claim", claim_link(claim)),
-    ]
+    # The one thing it asks: the university's form (the claim is a link only when there is no form).
+    assert links(message) == [("the university's payee form", "https://a.example/payee-form")]
     assert no_markers(message) == []
 
 
@@ -271,7 +267,7 @@ def test_remittance_email_says_per_line_how_the_money_comes(
 
     assert (message.to, message.subject) == (
         [world.volunteer.email],
-        "On its way: the money for your claim for Storytelling",
+        "On its way: your money for Storytelling",
     )
     assert message.body == (
         f"Dear {NAME},\n\n"
@@ -284,7 +280,7 @@ def test_remittance_email_says_per_line_how_the_money_comes(
         f"{SITE}/money/\n\n"
         "Thank you for taking part.\n"
     )
-    assert title(message) == "On its way: the money for your claim for Storytelling"
+    assert title(message) == "On its way: your money for Storytelling"
     assert texts(html(message), "li") == [
         "Expenses: £12.13, by bank transfer from the university's accounts payable",
         "Involvement fee: £50.00, through the university's payroll in the next pay run",

@@ -114,12 +114,18 @@ def test_payee_setup_lists_who_waits_oldest_claim_first_and_what_to_do(world: Wo
 
     assert (response.status_code, h1(response)) == (200, "Payee set-up at University A")
     assert table_rows(response) == [
-        ["Aled Older", "2 (1 approved)", "1 November 2026", "Not asked yet", "Record Aled Older’s payee reference"],
+        [
+            "Aled Older",
+            "2 (1 approved)",
+            "Sunday 1 November 2026",
+            "Not asked yet",
+            "Record Aled Older’s payee reference",
+        ],
         [
             "Zoë Newer",
             "1 (1 approved)",
-            "18 November 2026",
-            "Asked 20 November 2026",
+            "Wednesday 18 November 2026",
+            "Asked Friday 20 November 2026",
             "Record Zoë Newer’s payee reference",
         ],
     ]

@@ -98,7 +98,7 @@ def test_rate_cards_show_each_card_with_its_rates_receipts_and_fees(world: World
     assert response.status_code == 200
     assert h1(response) == "Rate cards"
     assert texts(response, "h2") == ["University A"]
-    assert card_headings(response) == ["From 6 April 2024 In force"]
+    assert card_headings(response) == ["From Saturday 6 April 2024 In force"]
     assert definitions(response, card) == [
         (
             "Car or van",
@@ -135,9 +135,9 @@ def test_rate_cards_say_which_is_in_force_newest_first(world: World) -> None:
     response = signed_in(world.admin).get(RATE_CARDS_URL)
 
     assert card_headings(response) == [
-        "From 6 April 2027 Starts later",
-        "From 6 April 2025 In force",
-        "From 6 April 2024 Replaced",
+        "From Tuesday 6 April 2027 Starts later",
+        "From Sunday 6 April 2025 In force",
+        "From Saturday 6 April 2024 Replaced",
     ]
 
 
@@ -197,7 +197,9 @@ def test_new_rate_card_is_saved_with_its_fees(world: World) -> None:
 
     card = RateCard.objects.get()
     assert (response.status_code, response["Location"]) == (302, RATE_CARDS_URL)
-    assert flashed(response) == ["The new rates of University A are saved. They apply to sessions from 6 April 2027."]
+    assert flashed(response) == [
+        "The new rates of University A are saved. They apply to sessions from Tuesday 6 April 2027."
+    ]
     assert (
         card.organisation,
         card.effective_from,
@@ -269,7 +271,7 @@ def test_new_rate_card_on_a_day_a_card_starts_shows_the_error_by_the_date(world:
 
     assert (response.status_code, field_error(response, "effective_from")) == (
         400,
-        "University A already has a rate card starting on 6 April 2027. Please choose another day.",
+        "University A already has a rate card starting on Tuesday 6 April 2027. Please choose another day.",
     )
     assert RateCard.objects.count() == 1
 

@@ -1,6 +1,7 @@
 """The volunteer's money pages, through django.test.Client: the money page, the statement CSV,
-starting a claim, the claim page, adding and removing expenses, the fee choice and sending the
-claim; and the same claim pages used by staff entering a paper claim."""
+starting a claim, the claim page and the claim form in its steps (the journey, other costs, the fee,
+check and send), carrying on with a half-finished claim; and the same pages used by staff entering
+a paper claim."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from tests.volunteers.test_own_views import error_of
 from volunteers.models import VolunteerProfile
 
 NOW = datetime.datetime(2026, 3, 20, 9, 30, tzinfo=datetime.UTC)  # Friday 20 March 2026, 09:30 UK time
-SESSION_DAY = "2026-03-17"  # the session was on Tuesday 17 March 2026, 10:00 to 12:00
+SESSION_DAY = "2026-03-17"  # the session was on Tuesday 17 March 2026, 10:00–12:00
 TITLE = "Breast imaging: patients’ stories"
 NAME = "Siân O'Brien"
 MONEY = "/money/"
@@ -133,21 +134,6 @@ def upload(content: bytes = PDF, name: str = "receipt.pdf", content_type: str = 
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-def item_post(**fields: Any) -> dict[str, Any]:
-    """The add-an-expense form as a browser sends it; tests set what they need."""
-    return {
-        "kind": "",
-        "date": SESSION_DAY,
-        "miles": "",
-        "vehicle": "",
-        "from_postcode": "",
-        "to_postcode": "",
-        "amount": "",
-        "note": "",
-        **fields,
-    }
-
-
 def item_rows(claim: Claim) -> list[tuple[str, Decimal]]:
     return [(item.kind, item.amount) for item in ClaimItem.objects.filter(claim=claim).order_by("pk")]
 
@@ -192,9 +178,9 @@ def test_money_page_lists_sessions_to_claim_claims_and_what_was_paid(
     assert rows(section(response, "to-claim")) == [
         [
             "Admissions interviews",
-            "19 March 2026",
+            "Thursday 19 March 2026",
             "University A",
-            "19 June 2026",
+            "Friday 19 June 2026",
             "Start a claim for Admissions interviews",
         ]
     ]
@@ -203,17 +189,25 @@ def test_money_page_lists_sessions_to_claim_claims_and_what_was_paid(
         f"/money/sessions/{to_claim.pk}/claim/"
     ]
     assert rows(section(response, "claims")) == [
-        ["OSCE practice", "15 March 2026", "Not sent yet", "£54.20", "—", "—", "—"],
+        ["OSCE practice", "Sunday 15 March 2026", "Not sent yet", "£54.20", "—", "—", "—"],
         [
             "Curriculum panel",
-            "12 March 2026",
+            "Thursday 12 March 2026",
             "Approved, waiting to be paid",
             "£56.50",
-            "20 March 2026",
-            "20 March 2026",
+            "Friday 20 March 2026",
+            "Friday 20 March 2026",
             "—",
         ],
-        ["Storytelling", "10 March 2026", "Paid", "£56.50", "20 March 2026", "20 March 2026", "20 March 2026"],
+        [
+            "Storytelling",
+            "Tuesday 10 March 2026",
+            "Paid",
+            "£56.50",
+            "Friday 20 March 2026",
+            "Friday 20 March 2026",
+            "Friday 20 March 2026",
+        ],
     ]
     assert [dict(link.attributes)["href"] for link in find(section(response, "claims"), "a")] == [
         claim_url(draft),
@@ -222,7 +216,7 @@ def test_money_page_lists_sessions_to_claim_claims_and_what_was_paid(
     ]
     assert rows(section(response, "statements")) == [
         [
-            "2025/26 (6 April 2025 to 5 April 2026)",
+            "2025/26 (Sunday 6 April 2025 to Sunday 5 April 2026)",
             "£50.00",
             "£6.50",
             "£56.50",
@@ -256,9 +250,9 @@ def test_money_page_says_kindly_when_the_time_to_claim_has_passed(
     assert rows(section(response, "to-claim")) == [
         [
             "Long ago",
-            "10 December 2025",
+            "Wednesday 10 December 2025",
             "University A",
-            "10 March 2026",
+            "Tuesday 10 March 2026",
             "The time to claim has passed. Please contact the coordinator if you still need to claim.",
         ]
     ]
@@ -365,19 +359,20 @@ def test_claim_open_page_asks_before_starting(booking: Booking, browser: Client)
 
     assert response.status_code == 200
     assert h1(response) == f"Start a claim for “{TITLE}”"
-    assert texts(response, "p")[0] == "Tuesday 17 March 2026, University A. Please claim by 17 June 2026."
+    assert texts(response, "p")[0] == "Tuesday 17 March 2026, University A. Please claim by Wednesday 17 June 2026."
     assert texts(main(response), "button") == ["Start my claim"]
     assert Claim.objects.count() == 0
 
 
-def test_claim_open_starts_the_claim_with_the_fee_due(
+def test_claim_open_starts_the_claim_with_the_fee_due_at_its_first_step(
     world: World, booking: Booking, profile: VolunteerProfile, browser: Client
 ) -> None:
     response = browser.post(f"/money/sessions/{booking.pk}/claim/", follow=True)
 
     claim = Claim.objects.get()
-    assert response.redirect_chain == [(claim_url(claim), 302)]
-    assert messages_on(response) == ["Your claim is started. Add your expenses, choose about the fee, then send it."]
+    assert response.redirect_chain == [(claim_url(claim, "journey/"), 302)]
+    assert messages_on(response) == ["Your claim is started. Nothing is sent until the last step."]
+    assert h1(response) == "Your journey"
     assert (claim.booking, claim.volunteer, claim.status, claim.opened_by, claim.on_behalf) == (
         booking,
         profile,
@@ -395,7 +390,7 @@ def test_claim_open_starts_the_claim_with_the_fee_due(
         (
             Booking.Status.ATTENDED,
             100,
-            "Claims for this session had to be made by 10 March 2026. Please contact the coordinator.",
+            "Claims for this session had to be made by Tuesday 10 March 2026. Please contact the coordinator.",
         ),
     ],
 )
@@ -431,7 +426,7 @@ def test_claim_open_page_says_when_the_time_to_claim_has_passed(
 
     assert (response.status_code, texts(response, "div", id="form-errors")) == (
         200,
-        ["Claims for this session had to be made by 10 March 2026. Please contact the coordinator."],
+        ["Claims for this session had to be made by Tuesday 10 March 2026. Please contact the coordinator."],
     )
     assert texts(main(response), "button") == []
 
@@ -439,11 +434,11 @@ def test_claim_open_page_says_when_the_time_to_claim_has_passed(
 def test_claim_page_of_a_volunteers_own_claim_offers_staff_no_changes(world: World, claim: Claim) -> None:
     response = signed_in(world.coordinator).get(claim_url(claim))
     added = signed_in(world.coordinator).post(
-        claim_url(claim, "items/add/"), item_post(kind="subsistence", amount="2.00"), follow=True
+        claim_url(claim, "costs/"), cost_post(kind="subsistence", amount="2.00"), follow=True
     )
 
     assert (response.status_code, find(main(response), "form")) == (200, [])
-    assert find(response, "section", id="send") == []
+    assert find(response, "section", id="continue") == []
     assert messages_on(added) == ["Only the volunteer, or staff entering a paper claim, can change this claim."]
     assert item_rows(claim) == []
 
@@ -460,29 +455,36 @@ def test_claim_open_for_someone_elses_booking_is_not_found(world: World, card: A
 # The claim page
 
 
-def test_claim_page_shows_items_prepaid_costs_fee_and_totals_before_sending(
-    world: World, claim: Claim, booking: Booking, browser: Client
-) -> None:
-    day = datetime.date(2026, 3, 17)
-    add_item(
+def add_journey(world: World, claim: Claim) -> ClaimItem:
+    return add_item(
         claim=claim,
         actor=world.volunteer,
         kind="mileage",
-        date=day,
+        date=datetime.date(2026, 3, 17),
         miles=Decimal("12.5"),
         vehicle="car",
         from_postcode="LS1 4DY",
         to_postcode="LS2 9JT",
     )
-    parking = add_item(
+
+
+def add_parking(world: World, claim: Claim) -> ClaimItem:
+    return add_item(
         claim=claim,
         actor=world.volunteer,
         kind="parking",
-        date=day,
+        date=datetime.date(2026, 3, 17),
         amount=Decimal("4.50"),
         note="Car park at the hospital",
         receipt_file=upload(),
     )
+
+
+def test_claim_page_shows_items_prepaid_costs_fee_and_totals_before_sending(
+    world: World, claim: Claim, booking: Booking, browser: Client
+) -> None:
+    add_journey(world, claim)
+    parking = add_parking(world, claim)
     add_prepaid_cost(booking=booking, actor=world.coordinator, description="Train ticket", amount=Decimal("23.40"))
 
     response = browser.get(claim_url(claim))
@@ -493,30 +495,26 @@ def test_claim_page_shows_items_prepaid_costs_fee_and_totals_before_sending(
     assert text_by_id(response, "p", "claim-status") == "Where it is: Not sent yet"
     assert find(response, "p", id="on-behalf") == []
     assert rows(section(response, "items")) == [
-        ["Mileage", "17 March 2026", MILEAGE_DETAILS, "£5.63", "None", "Remove mileage on 17 March 2026"],
+        ["Mileage", "Tuesday 17 March 2026", MILEAGE_DETAILS, "£5.63", "None"],
         [
             "Parking",
-            "17 March 2026",
+            "Tuesday 17 March 2026",
             "Car park at the hospital",
             "£4.50",
-            "Receipt for parking on 17 March 2026",
-            "Remove parking on 17 March 2026",
+            "Receipt for parking on Tuesday 17 March 2026",
         ],
     ]
     [receipt_link] = find(section(response, "items"), "a", href=f"/receipts/{parking.receipt.pk}/")
-    assert text_of(receipt_link) == "Receipt for parking on 17 March 2026"
+    assert text_of(receipt_link) == "Receipt for parking on Tuesday 17 March 2026"
     assert texts(section(response, "prepaid"), "li") == ["Train ticket: £23.40"]
     assert texts(section(response, "prepaid"), "p") == [
         "University A paid for these itself, so they are not included below and there is nothing to claim for them."
     ]
     assert text_by_id(response, "p", "fee-due") == "The fee for this session, by University A's rates, is £50.00."
-    assert [dict(radio.attributes)["value"] for radio in find(response, "input", name="choice", checked=None)] == [
-        "take"
-    ]
+    assert text_by_id(response, "p", "fee-choice") == "Take the fee."
     assert texts(section(response, "totals"), "dd") == ["£10.13", "£50.00", "£60.13"]
-    [date_input] = find(section(response, "add-item"), "input", name="date")
-    assert dict(date_input.attributes)["value"] == "17/03/2026"  # typed day first (involvement.widgets)
-    assert texts(section(response, "send"), "a", href=claim_url(claim, "submit/")) == ["Send my claim"]
+    assert find(main(response), "form") == []
+    assert texts(section(response, "continue"), "a", href=claim_url(claim, "fee/")) == ["Continue your claim: your fee"]
 
 
 @pytest.mark.parametrize("each", [1, 3])
@@ -535,7 +533,7 @@ def test_claim_page_query_count_does_not_grow(
         add_prepaid_cost(booking=booking, actor=world.coordinator, description=f"Ticket {number}", amount=Decimal("9"))
     client = signed_in(world.volunteer)
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(QUERIES["claim"]):
         response = client.get(claim_url(claim))
 
     assert len(rows(section(response, "items"))) == each
@@ -551,7 +549,7 @@ def test_claim_page_of_a_paper_claim_says_staff_entered_it(world: World, booking
     assert text_by_id(response, "p", "claim-facts") == (
         f"{claim.reference} · Tuesday 17 March 2026 · University A · {NAME}"
     )
-    assert texts(section(response, "send"), "a") == ["Send the claim"]
+    assert texts(section(response, "continue"), "a") == ["Start the claim: your journey"]
 
 
 def test_claim_page_of_a_returned_claim_says_what_to_change(world: World, claim: Claim, browser: Client) -> None:
@@ -564,9 +562,11 @@ def test_claim_page_of_a_returned_claim_says_what_to_change(world: World, claim:
     assert text_by_id(response, "p", "claim-status") == "Where it is: Sent back to you for a change"
     assert texts(response, "div", id="decision-note") == [
         "What to change, from University A: Please add the parking receipt. "
-        "Please make the change below and send the claim again."
+        "Please make the change and send the claim again."
     ]
-    assert len(find(response, "form", action=claim_url(claim, "items/add/"))) == 1
+    assert texts(section(response, "continue"), "a", href=claim_url(claim, "submit/")) == [
+        "Continue your claim: check and send"
+    ]
 
 
 def test_claim_page_of_a_rejected_claim_gives_the_reason_and_no_forms(
@@ -582,6 +582,7 @@ def test_claim_page_of_a_rejected_claim_gives_the_reason_and_no_forms(
         "If you have a question about this, please contact the coordinator of the session."
     ]
     assert find(main(response), "form") == []
+    assert find(response, "section", id="continue") == []
     assert texts(response, "p", id="fee-choice") == ["Take the fee."]
     assert texts(section(response, "totals"), "dd") == ["£6.50", "£50.00", "£56.50"]
 
@@ -590,10 +591,12 @@ def test_claim_page_of_another_volunteers_claim_is_not_found(world: World, card:
     someone_else = factories.VolunteerProfileFactory()
     claim = open_claim(booking=attended(world, someone_else), actor=someone_else.user)
 
-    for action in ("", "items/add/", "submit/"):
+    for action in ("", "journey/", "costs/", "fee/", "submit/"):
         assert browser.get(claim_url(claim, action)).status_code == 404
     assert browser.post(claim_url(claim, "fee/"), {"choice": "decline"}).status_code == 404
+    assert browser.post(claim_url(claim, "costs/"), cost_post(kind="subsistence", amount="2")).status_code == 404
     assert Claim.objects.get(pk=claim.pk).fee_choice == "take"
+    assert item_rows(claim) == []
 
 
 def test_claim_page_is_not_found_for_another_universitys_staff(world: World, claim: Claim) -> None:
@@ -602,33 +605,159 @@ def test_claim_page_is_not_found_for_another_universitys_staff(world: World, cla
     assert signed_in(world.lead).get(claim_url(claim)).status_code == 403
 
 
-# Adding an expense
+# The claim form in steps: where each step is, and carrying on with a half-finished claim
 
 
-def test_item_add_page_shows_the_form(claim: Claim, browser: Client) -> None:
-    response = browser.get(claim_url(claim, "items/add/"))
+def step_of(response: HttpResponse) -> tuple[str, list[str], list[str], str]:
+    """ "Step 2 of 4", the steps as listed, the one marked current, and where Back goes."""
+    [steps] = find(response, "ol", id="claim-steps")
+    [back] = find(response, "a", id="back-link")
+    return (
+        text_by_id(response, "p", "step-of"),
+        texts(steps, "li"),
+        texts(steps, "strong", **{"aria-current": "step"}),
+        str(dict(back.attributes)["href"]),
+    )
 
-    assert response.status_code == 200
-    assert h1(response) == "Add an expense"
-    [date_input] = find(response, "input", name="date")
-    assert (dict(date_input.attributes)["value"], dict(date_input.attributes)["type"]) == ("17/03/2026", "text")
-    [receipt_input] = find(response, "input", name="receipt")
-    assert dict(receipt_input.attributes)["accept"] == ".pdf,.jpg,.jpeg,.png"
-    assert texts(response, "div", id="id_receipt_helptext") == [
-        "You need one for: Public transport, Taxi (agreed in advance), Parking, Replacement carer or childcare, "
-        "Support worker, Other. A photo or a scan: PDF, JPEG or PNG, at most 10 MB. "
-        "We remove location and camera details."
+
+@pytest.mark.parametrize(
+    ("action", "heading", "number", "back"),
+    [
+        ("journey/", "Your journey", 1, ""),
+        ("costs/", "Other costs", 2, "journey/"),
+        ("fee/", "Your fee", 3, "costs/"),
+        ("submit/", "Check your claim and send it", 4, "fee/"),
+    ],
+)
+def test_each_step_says_where_it_is_among_the_steps_with_the_way_back(
+    claim: Claim, browser: Client, action: str, heading: str, number: int, back: str
+) -> None:
+    response = browser.get(claim_url(claim, action))
+
+    assert (response.status_code, h1(response)) == (200, heading)
+    assert step_of(response) == (
+        f"Step {number} of 4",
+        ["1. Your journey", "2. Other costs", "3. Your fee", "4. Check and send"],
+        [f"{number}. {STEPS[number - 1]}"],
+        claim_url(claim, back),
+    )
+    [steps] = find(response, "ol", id="claim-steps")
+    assert [dict(link.attributes)["href"] for link in find(steps, "a")] == [
+        claim_url(claim, step) for step in ("journey/", "costs/", "fee/", "submit/") if step != action
     ]
-    [amount_input] = find(response, "input", name="amount")
-    assert dict(amount_input.attributes)["inputmode"] == "decimal"
 
 
-def test_item_add_works_out_mileage(world: World, claim: Claim, browser: Client) -> None:
-    data = item_post(kind="mileage", miles="12.5", vehicle="car", from_postcode="ls14dy", to_postcode="LS2 9JT")
+def test_a_session_without_a_fee_has_three_steps(world: World, claim: Claim, browser: Client) -> None:
+    Claim.objects.filter(pk=claim.pk).update(fee_due=Decimal("0.00"), fee_requested=Decimal("0.00"))
 
-    response = browser.post(claim_url(claim, "items/add/"), data, follow=True)
+    costs = browser.get(claim_url(claim, "costs/"))
+    check = browser.get(claim_url(claim, "submit/"))
+    fee = browser.get(claim_url(claim, "fee/"), follow=True)
 
-    assert response.redirect_chain == [(claim_url(claim) + "#items", 302)]
+    assert step_of(costs)[:2] == ("Step 2 of 3", ["1. Your journey", "2. Other costs", "3. Check and send"])
+    assert step_of(check)[3] == claim_url(claim, "costs/")
+    assert text_by_id(check, "p", "fee-choice") == "There is no fee for this kind of session."
+    assert fee.redirect_chain == [(claim_url(claim, "submit/"), 302)]
+    assert messages_on(fee) == ["There is no fee for this session, so there is nothing to choose."]
+
+
+@pytest.mark.parametrize(
+    ("items", "fee", "resumes_at", "link"),
+    [
+        ((), True, "journey/", "Start your claim: your journey"),
+        (("journey",), True, "costs/", "Continue your claim: other costs"),
+        (("journey", "parking"), True, "fee/", "Continue your claim: your fee"),
+        (("parking",), False, "submit/", "Continue your claim: check and send"),
+    ],
+)
+def test_a_half_finished_claim_carries_on_after_the_last_step_with_something_saved(
+    world: World, claim: Claim, browser: Client, items: tuple[str, ...], fee: bool, resumes_at: str, link: str
+) -> None:
+    for item in items:
+        (add_journey if item == "journey" else add_parking)(world, claim)
+    if not fee:
+        Claim.objects.filter(pk=claim.pk).update(fee_due=Decimal("0.00"), fee_requested=Decimal("0.00"))
+
+    response = browser.get(claim_url(claim))
+
+    [continue_link] = find(section(response, "continue"), "a")
+    assert (text_of(continue_link), dict(continue_link.attributes)["href"]) == (link, claim_url(claim, resumes_at))
+
+
+def test_a_volunteer_who_leaves_after_the_first_step_finds_it_all_again(
+    world: World, claim: Claim, browser: Client
+) -> None:
+    browser.post(claim_url(claim, "journey/"), journey_post(**JOURNEY, then="next"))
+
+    # Later, from another device: the money page, the claim, and on from where it was left.
+    again = signed_in(world.volunteer)
+    money = again.get(MONEY)
+    page = again.get(claim_url(claim))
+    [continue_link] = find(section(page, "continue"), "a")
+    costs = again.get(dict(continue_link.attributes)["href"])
+    journey = again.get(claim_url(claim, "journey/"))
+
+    assert texts(section(money, "claims"), "a") == [TITLE]
+    assert text_by_id(page, "p", "claim-status") == "Where it is: Not sent yet"
+    assert (h1(costs), step_of(costs)[0]) == ("Other costs", "Step 2 of 4")
+    assert rows(section(journey, "items")) == [
+        ["Tuesday 17 March 2026", "LS1 4DY to LS2 9JT, by car or van", "12.5", "£5.63", REMOVE_JOURNEY]
+    ]
+
+
+# Step 1: the journey
+
+
+JOURNEY = {"from_postcode": "ls14dy", "to_postcode": "LS2 9JT", "miles": "12.5", "vehicle": "car"}
+REMOVE_JOURNEY = "Remove the journey from LS1 4DY to LS2 9JT"
+STEPS = ["Your journey", "Other costs", "Your fee", "Check and send"]
+QUERIES = {"claim": 9}
+
+
+def journey_post(**fields: Any) -> dict[str, Any]:
+    """The journey step's form as a browser sends it; tests set what they need."""
+    return {
+        "date": SESSION_DAY,
+        "from_postcode": "",
+        "to_postcode": "",
+        "miles": "",
+        "vehicle": "",
+        "note": "",
+        **fields,
+    }
+
+
+def test_journey_step_shows_its_form(claim: Claim, browser: Client) -> None:
+    response = browser.get(claim_url(claim, "journey/"))
+
+    assert texts(section(response, "items"), "p") == [
+        "No journeys yet. If you did not travel by car, motorcycle or bicycle, choose “Save and continue” with the "
+        "form empty."
+    ]
+    [form] = find(main(response), "form")
+    assert texts(form, "label") == [
+        "Date *",
+        "Postcode you travelled from",
+        "Postcode you travelled to",
+        "Miles, one way",
+        "I came back the same way (a return trip)",
+        "Vehicle",
+        "Note",
+    ]
+    [date_input] = find(form, "input", name="date")
+    assert (dict(date_input.attributes)["value"], dict(date_input.attributes)["type"]) == ("17/03/2026", "text")
+    [miles_input] = find(form, "input", name="miles")
+    assert dict(miles_input.attributes)["inputmode"] == "decimal"
+    assert [(text_of(button), dict(button.attributes)["value"]) for button in find(form, "button")] == [
+        ("Save and continue", "next"),
+        ("Save and add another journey", "another"),
+    ]
+
+
+def test_journey_step_works_out_the_mileage_and_goes_on(world: World, claim: Claim, browser: Client) -> None:
+    response = browser.post(claim_url(claim, "journey/"), journey_post(**JOURNEY, then="next"), follow=True)
+
+    assert response.redirect_chain == [(claim_url(claim, "costs/"), 302)]
     assert messages_on(response) == ["Added mileage: 12.5 miles, £5.63."]
     item = ClaimItem.objects.get(claim=claim)
     assert (item.kind, item.amount, item.miles, item.vehicle, item.from_postcode, item.to_postcode, item.date) == (
@@ -642,27 +771,132 @@ def test_item_add_works_out_mileage(world: World, claim: Claim, browser: Client)
     )
 
 
-def test_item_add_reads_a_date_typed_the_uk_way(claim: Claim, browser: Client) -> None:
-    browser.post(claim_url(claim, "items/add/"), item_post(kind="subsistence", amount="3.20", date="16/03/2026"))
+def test_journey_step_counts_a_return_trip_both_ways_and_stays_for_another(claim: Claim, browser: Client) -> None:
+    data = journey_post(**JOURNEY, return_trip="on", then="another")
 
-    assert list(ClaimItem.objects.values_list("date", "amount")) == [(datetime.date(2026, 3, 16), Decimal("3.20"))]
+    response = browser.post(claim_url(claim, "journey/"), data, follow=True)
+
+    assert response.redirect_chain == [(claim_url(claim, "journey/") + "#items", 302)]
+    assert messages_on(response) == ["Added mileage: 25.0 miles, £11.25."]
+    assert rows(section(response, "items")) == [
+        ["Tuesday 17 March 2026", "LS1 4DY to LS2 9JT, by car or van", "25.0", "£11.25", REMOVE_JOURNEY]
+    ]
+    assert texts(main(response), "legend") == ["Add another journey"]
 
 
-def test_item_add_ignores_a_typed_amount_for_mileage(claim: Claim, browser: Client) -> None:
-    data = item_post(kind="mileage", miles="10", vehicle="bicycle", from_postcode="M1 1AE", to_postcode="M13 9PL")
+def test_journey_step_left_empty_goes_on_without_adding_anything(claim: Claim, browser: Client) -> None:
+    response = browser.post(claim_url(claim, "journey/"), journey_post(then="next"))
 
-    browser.post(claim_url(claim, "items/add/"), {**data, "amount": "99.00"})
+    assert (response.status_code, response["Location"]) == (302, claim_url(claim, "costs/"))
+    assert item_rows(claim) == []
 
-    assert item_rows(claim) == [("mileage", Decimal("2.00"))]
+
+@pytest.mark.parametrize(
+    ("fields", "field", "error"),
+    [
+        ({**JOURNEY, "miles": ""}, "miles", "Please give the number of miles, more than 0."),
+        ({**JOURNEY, "miles": "0"}, "miles", "Please give the number of miles, more than 0."),
+        ({**JOURNEY, "miles": "1200"}, "miles", "That is more than 1,000 miles. Please check the number."),
+        (
+            {**JOURNEY, "miles": "600", "return_trip": "on"},
+            "miles",
+            "That is more than 1,000 miles. Please check the number.",
+        ),
+        (
+            {**JOURNEY, "miles": "12.55"},
+            "miles",
+            "Please give the miles to one decimal place at most, for example 12.5.",
+        ),
+        ({**JOURNEY, "vehicle": ""}, "vehicle", "Please choose the vehicle."),
+        ({**JOURNEY, "from_postcode": "Leeds"}, "from_postcode", "Please enter a UK postcode, for example LS1 4DY."),
+        ({**JOURNEY, "to_postcode": ""}, "to_postcode", "Please give the postcode you travelled to."),
+        (
+            {**JOURNEY, "date": "2026-03-01"},
+            "date",
+            "The date should be the day of the session, or within a week of it.",
+        ),
+        ({**JOURNEY, "date": "31/02/2026"}, "date", "Please enter a real date, for example 17/03/2026."),
+    ],
+)
+def test_journey_step_refuses_bad_input_next_to_the_field_keeping_what_was_typed(
+    claim: Claim, browser: Client, fields: dict[str, str], field: str, error: str
+) -> None:
+    response = browser.post(claim_url(claim, "journey/"), journey_post(**fields, then="next"))
+
+    assert (response.status_code, h1(response)) == (400, "Your journey")
+    assert error_of(response, field) == error
+    assert texts(response, "div", id="error-summary") == [f"There is a problem {LABELS[field]}: {error}"]
+    [to_input] = find(response, "input", name="to_postcode")
+    assert dict(to_input.attributes).get("value") == (fields["to_postcode"] or None)
+    assert item_rows(claim) == []
 
 
-def test_item_add_keeps_a_receipt(world: World, claim: Claim, browser: Client) -> None:
-    data = item_post(
-        kind="parking", amount="£4.50", note="Hospital car park", receipt=upload(png(), "ticket.png", "image/png")
+LABELS = {
+    "miles": "Miles, one way",
+    "vehicle": "Vehicle",
+    "from_postcode": "Postcode you travelled from",
+    "to_postcode": "Postcode you travelled to",
+    "date": "Date",
+    "kind": "What was it for?",
+    "amount": "Amount (£)",
+    "receipt": "Receipt",
+    "choice": "What would you like to do with the fee?",
+    "reduced_amount": "The reduced amount you would like (£)",
+}
+
+
+def test_journey_step_without_a_rate_card_shows_the_problem_at_the_top(
+    world: World, profile: VolunteerProfile, browser: Client
+) -> None:
+    claim = open_claim(booking=attended(world, profile), actor=world.volunteer)
+
+    response = browser.post(claim_url(claim, "journey/"), journey_post(**JOURNEY, then="next"))
+
+    assert (response.status_code, texts(response, "div", id="form-errors")) == (
+        400,
+        ["The university has no rate card for this date yet. Please contact finance."],
+    )
+    assert item_rows(claim) == []
+
+
+# Step 2: other costs
+
+
+def cost_post(**fields: Any) -> dict[str, Any]:
+    """The other-costs step's form as a browser sends it; tests set what they need."""
+    return {"kind": "", "date": SESSION_DAY, "amount": "", "note": "", **fields}
+
+
+def test_costs_step_shows_its_form(claim: Claim, browser: Client) -> None:
+    response = browser.get(claim_url(claim, "costs/"))
+
+    [form] = find(main(response), "form")
+    assert texts(form, "label") == ["What was it for? *", "Date *", "Amount (£) *", "Description", "Receipt"]
+    assert "mileage" not in [dict(option.attributes)["value"] for option in find(form, "option")]
+    [receipt_input] = find(form, "input", name="receipt")
+    assert dict(receipt_input.attributes)["accept"] == ".pdf,.jpg,.jpeg,.png"
+    assert texts(response, "div", id="id_receipt_helptext") == [
+        "You need one for: Public transport, Taxi (agreed in advance), Parking, Replacement carer or childcare, "
+        "Support worker, Other. A photo or a scan: PDF, JPEG or PNG, at most 10 MB. "
+        "We remove location and camera details."
+    ]
+    [amount_input] = find(form, "input", name="amount")
+    assert dict(amount_input.attributes)["inputmode"] == "decimal"
+    assert texts(form, "button") == ["Save and continue", "Save and add another cost"]
+
+
+def test_costs_step_keeps_a_receipt_and_goes_on_to_the_fee(world: World, claim: Claim, browser: Client) -> None:
+    data = cost_post(
+        kind="parking",
+        amount="£4.50",
+        note="Hospital car park",
+        receipt=upload(png(), "ticket.png", "image/png"),
+        then="next",
     )
 
-    response = browser.post(claim_url(claim, "items/add/"), data, follow=True)
+    response = browser.post(claim_url(claim, "costs/"), data, follow=True)
 
+    assert response.redirect_chain == [(claim_url(claim, "fee/"), 302)]
     assert messages_on(response) == ["Added parking: £4.50."]
     item = ClaimItem.objects.select_related("receipt").get(claim=claim)
     assert (item.amount, item.note, item.receipt.content_type, item.receipt.original_name) == (
@@ -673,14 +907,40 @@ def test_item_add_keeps_a_receipt(world: World, claim: Claim, browser: Client) -
     )
 
 
-def test_item_add_allows_a_taxi_agreed_in_advance(
+def test_costs_step_reads_a_date_typed_the_uk_way_and_stays_for_another(claim: Claim, browser: Client) -> None:
+    data = cost_post(kind="subsistence", amount="3.20", date="16/03/2026", then="another")
+
+    response = browser.post(claim_url(claim, "costs/"), data, follow=True)
+
+    assert response.redirect_chain == [(claim_url(claim, "costs/") + "#items", 302)]
+    assert rows(section(response, "items")) == [
+        [
+            "Food and drink",
+            "Monday 16 March 2026",
+            "—",
+            "£3.20",
+            "None",
+            "Remove food and drink on Monday 16 March 2026",
+        ]
+    ]
+    assert list(ClaimItem.objects.values_list("date", "amount")) == [(datetime.date(2026, 3, 16), Decimal("3.20"))]
+
+
+def test_costs_step_allows_a_taxi_agreed_in_advance(
     world: World, claim: Claim, booking: Booking, browser: Client
 ) -> None:
     set_taxi_preapproval(booking=booking, actor=world.coordinator, approved=True)
 
-    browser.post(claim_url(claim, "items/add/"), item_post(kind="taxi", amount="18.00", receipt=upload()))
+    browser.post(claim_url(claim, "costs/"), cost_post(kind="taxi", amount="18.00", receipt=upload(), then="next"))
 
     assert item_rows(claim) == [("taxi", Decimal("18.00"))]
+
+
+def test_costs_step_left_empty_goes_on_without_adding_anything(claim: Claim, browser: Client) -> None:
+    response = browser.post(claim_url(claim, "costs/"), cost_post(then="next"))
+
+    assert (response.status_code, response["Location"]) == (302, claim_url(claim, "fee/"))
+    assert item_rows(claim) == []
 
 
 @pytest.mark.parametrize(
@@ -724,67 +984,27 @@ def test_item_add_allows_a_taxi_agreed_in_advance(
             "receipt",
             "Parking needs a receipt. Please add a photo or scan of it.",
         ),
-        ({"kind": "", "amount": "4.50"}, "kind", "Please choose what the expense was for."),
+        ({"kind": "", "amount": "4.50"}, "kind", "Please choose what the cost was for."),
+        ({"kind": "mileage", "amount": "4.50"}, "kind", "Please choose what the cost was for."),
         (
             {"kind": "subsistence", "amount": "4.50", "date": "2026-03-01"},
             "date",
             "The date should be the day of the session, or within a week of it.",
         ),
-        (
-            {"kind": "subsistence", "amount": "4.50", "date": "31/02/2026"},
-            "date",
-            "Please enter a real date, for example 17/03/2026.",
-        ),
-        (
-            {"kind": "mileage", "vehicle": "car", "from_postcode": "LS1 4DY", "to_postcode": "LS2 9JT"},
-            "miles",
-            "Please give the number of miles, more than 0.",
-        ),
-        (
-            {"kind": "mileage", "miles": "0", "vehicle": "car", "from_postcode": "LS1 4DY", "to_postcode": "LS2 9JT"},
-            "miles",
-            "Please give the number of miles, more than 0.",
-        ),
-        (
-            {
-                "kind": "mileage",
-                "miles": "1200",
-                "vehicle": "car",
-                "from_postcode": "LS1 4DY",
-                "to_postcode": "LS2 9JT",
-            },
-            "miles",
-            "That is more than 1,000 miles. Please check the number.",
-        ),
-        (
-            {"kind": "mileage", "miles": "12", "from_postcode": "LS1 4DY", "to_postcode": "LS2 9JT"},
-            "vehicle",
-            "Please choose the vehicle.",
-        ),
-        (
-            {"kind": "mileage", "miles": "12", "vehicle": "car", "from_postcode": "Leeds", "to_postcode": "LS2 9JT"},
-            "from_postcode",
-            "Please enter a UK postcode, for example LS1 4DY.",
-        ),
-        (
-            {"kind": "mileage", "miles": "12", "vehicle": "car", "from_postcode": "LS1 4DY"},
-            "to_postcode",
-            "Please give the postcode you travelled to.",
-        ),
     ],
 )
-def test_item_add_refuses_bad_input_next_to_the_field(
+def test_costs_step_refuses_bad_input_next_to_the_field(
     claim: Claim, browser: Client, fields: dict[str, str], field: str, error: str
 ) -> None:
-    data = item_post(**fields)
+    data = cost_post(**fields, then="next")
     if data.get("receipt") == "pdf":
         data["receipt"] = upload()
 
-    response = browser.post(claim_url(claim, "items/add/"), data)
+    response = browser.post(claim_url(claim, "costs/"), data)
 
-    assert response.status_code == 400
+    assert (response.status_code, h1(response)) == (400, "Other costs")
     assert error_of(response, field) == error
-    assert h1(response) == "Add an expense"
+    assert texts(response, "div", id="error-summary") == [f"There is a problem {LABELS[field]}: {error}"]
     assert item_rows(claim) == []
 
 
@@ -803,38 +1023,30 @@ def test_item_add_refuses_bad_input_next_to_the_field(
     ],
     ids=["text-named-pdf", "fifty-megabytes", "empty"],
 )
-def test_item_add_refuses_a_file_that_is_not_a_usable_receipt(
-    claim: Claim, browser: Client, receipt: Any, error: str
+def test_costs_step_refusing_a_receipt_loses_nothing_saved_or_typed(
+    world: World, claim: Claim, browser: Client, receipt: Any, error: str
 ) -> None:
-    data = item_post(kind="parking", amount="4.50", receipt=receipt())
+    add_journey(world, claim)
+    data = cost_post(kind="parking", amount="4.50", note="Hospital car park", receipt=receipt(), then="next")
 
-    response = browser.post(claim_url(claim, "items/add/"), data)
+    response = browser.post(claim_url(claim, "costs/"), data)
 
     assert (response.status_code, error_of(response, "receipt")) == (400, error)
-    assert item_rows(claim) == []
+    [amount] = find(response, "input", name="amount")
+    [note] = find(response, "input", name="note")
+    assert (dict(amount.attributes)["value"], dict(note.attributes)["value"]) == ("4.50", "Hospital car park")
+    assert item_rows(claim) == [("mileage", Decimal("5.63"))]
     assert claim.receipts.count() == 0
 
 
-def test_item_add_without_a_rate_card_shows_the_problem_at_the_top(
-    world: World, profile: VolunteerProfile, browser: Client
+@pytest.mark.parametrize("action", ["journey/", "costs/", "fee/", "submit/"])
+def test_the_steps_of_a_sent_claim_say_it_can_no_longer_change(
+    world: World, claim: Claim, browser: Client, action: str
 ) -> None:
-    claim = open_claim(booking=attended(world, profile), actor=world.volunteer)
-    data = item_post(kind="mileage", miles="12", vehicle="car", from_postcode="LS1 4DY", to_postcode="LS2 9JT")
-
-    response = browser.post(claim_url(claim, "items/add/"), data)
-
-    assert (response.status_code, texts(response, "div", id="form-errors")) == (
-        400,
-        ["The university has no rate card for this date yet. Please contact finance."],
-    )
-    assert item_rows(claim) == []
-
-
-def test_item_add_to_a_sent_claim_says_it_can_no_longer_change(world: World, claim: Claim, browser: Client) -> None:
     submitted(claim, world.volunteer)
 
-    shown = browser.get(claim_url(claim, "items/add/"), follow=True)
-    posted = browser.post(claim_url(claim, "items/add/"), item_post(kind="subsistence", amount="2.00"), follow=True)
+    shown = browser.get(claim_url(claim, action), follow=True)
+    posted = browser.post(claim_url(claim, action), cost_post(kind="subsistence", amount="2.00"), follow=True)
 
     for response in (shown, posted):
         assert response.redirect_chain == [(claim_url(claim), 302)]
@@ -846,36 +1058,50 @@ def test_staff_can_enter_a_paper_claim_on_the_volunteers_behalf(world: World, bo
     claim = open_claim(booking=booking, actor=world.coordinator)
     staff = signed_in(world.coordinator)
 
-    added = staff.post(claim_url(claim, "items/add/"), item_post(kind="subsistence", amount="6.00"), follow=True)
+    added = staff.post(
+        claim_url(claim, "costs/"), cost_post(kind="subsistence", amount="6.00", then="next"), follow=True
+    )
+    check = staff.get(claim_url(claim, "submit/"))
     sent = staff.post(claim_url(claim, "submit/"), follow=True)
 
     assert messages_on(added) == ["Added food and drink: £6.00."]
+    assert h1(check) == "Check the claim and send it"
+    assert text_by_id(check, "p", "claim-of") == f"Claim for “{TITLE}”, Tuesday 17 March 2026, for {NAME}"
     assert messages_on(sent) == ["The claim for £56.00 has been sent for approval."]
     claim.refresh_from_db()
     assert (claim.on_behalf, claim.status, item_rows(claim)) == (True, "submitted", [("subsistence", Decimal("6.00"))])
 
 
-# Removing an expense
+# Removing an item
 
 
-def test_item_remove_asks_then_removes(world: World, claim: Claim, browser: Client) -> None:
-    item = add_item(
-        claim=claim,
-        actor=world.volunteer,
-        kind="subsistence",
-        date=datetime.date(2026, 3, 17),
-        amount=Decimal("6.50"),
-        note="Lunch",
-    )
+@pytest.mark.parametrize(("kind", "step"), [("subsistence", "costs/"), ("mileage", "journey/")])
+def test_item_remove_asks_then_removes_and_goes_back_to_its_step(
+    world: World, claim: Claim, browser: Client, kind: str, step: str
+) -> None:
+    if kind == "mileage":
+        item = add_journey(world, claim)
+        summary = "Mileage on Tuesday 17 March 2026: £5.63."
+    else:
+        item = add_item(
+            claim=claim,
+            actor=world.volunteer,
+            kind="subsistence",
+            date=datetime.date(2026, 3, 17),
+            amount=Decimal("6.50"),
+            note="Lunch",
+        )
+        summary = "Food and drink on Tuesday 17 March 2026: £6.50 (Lunch)."
     url = claim_url(claim, f"items/{item.pk}/remove/")
 
     page = browser.get(url)
     response = browser.post(url, follow=True)
 
     assert (page.status_code, h1(page)) == (200, "Remove this expense?")
-    assert text_by_id(page, "p", "item-summary") == "Food and drink on 17 March 2026: £6.50 (Lunch)."
-    assert response.redirect_chain == [(claim_url(claim) + "#items", 302)]
-    assert messages_on(response) == ["Removed food and drink: £6.50."]
+    assert text_by_id(page, "p", "item-summary") == summary
+    assert texts(page, "a", href=claim_url(claim, step) + "#items") == ["Keep it"]
+    assert response.redirect_chain == [(claim_url(claim, step) + "#items", 302)]
+    assert messages_on(response) == [f"Removed {item.get_kind_display().lower()}: £{item.amount}."]
     assert item_rows(claim) == []
 
 
@@ -901,7 +1127,7 @@ def test_item_remove_on_a_sent_claim_says_it_can_no_longer_change(world: World, 
     assert item_rows(claim) == [("subsistence", Decimal("6.50"))]
 
 
-# The fee
+# Step 3: the fee
 
 
 @pytest.mark.parametrize(
@@ -923,18 +1149,16 @@ def test_item_remove_on_a_sent_claim_says_it_can_no_longer_change(world: World, 
         ({"choice": "take"}, "take", "50.00", "Saved: you are taking the fee of £50.00."),
     ],
 )
-def test_fee_choice_is_saved(
+def test_fee_choice_is_saved_and_goes_on_to_the_check(
     claim: Claim, browser: Client, data: dict[str, str], choice: str, requested: str, message: str
 ) -> None:
     response = browser.post(claim_url(claim, "fee/"), data, follow=True)
 
-    assert response.redirect_chain == [(claim_url(claim) + "#fee", 302)]
+    assert response.redirect_chain == [(claim_url(claim, "submit/"), 302)]
     assert messages_on(response) == [message]
     claim.refresh_from_db()
     assert (claim.fee_choice, claim.fee_requested) == (choice, Decimal(requested))
-    assert [dict(radio.attributes)["value"] for radio in find(response, "input", name="choice", checked=None)] == [
-        choice
-    ]
+    assert texts(section(response, "totals"), "dd")[1] == f"£{requested}"
 
 
 @pytest.mark.parametrize(
@@ -970,9 +1194,9 @@ def test_fee_choice_refuses_bad_input(
 ) -> None:
     response = browser.post(claim_url(claim, "fee/"), data)
 
-    assert response.status_code == 400
+    assert (response.status_code, h1(response)) == (400, "Your fee")
     assert error_of(response, field) == error
-    assert h1(response) == f"Claim for “{TITLE}”"
+    assert texts(response, "div", id="error-summary") == [f"There is a problem {LABELS[field]}: {error}"]
     claim.refresh_from_db()
     assert (claim.fee_choice, claim.fee_requested) == ("take", Decimal("50.00"))
 
@@ -984,22 +1208,22 @@ def test_fee_choice_starts_from_the_volunteers_payment_preference(
     profile.save()
     claim = open_claim(booking=booking, actor=world.volunteer)
 
-    response = browser.get(claim_url(claim))
+    response = browser.get(claim_url(claim, "fee/"))
 
     assert [dict(radio.attributes)["value"] for radio in find(response, "input", name="choice", checked=None)] == [
         "decline"
     ]
-    assert texts(section(response, "totals"), "dd") == ["£0.00", "£0.00", "£0.00"]
+    assert text_by_id(response, "p", "fee-due") == "The fee for this session, by University A's rates, is £50.00."
 
 
 def test_fee_choice_shows_a_reduced_amount_already_chosen(world: World, claim: Claim, browser: Client) -> None:
     set_fee_choice(claim=claim, actor=world.volunteer, choice="reduced", reduced_amount=Decimal("12.50"))
 
-    response = browser.get(claim_url(claim))
+    response = browser.get(claim_url(claim, "fee/"))
 
     [reduced] = find(response, "input", name="reduced_amount")
     assert dict(reduced.attributes)["value"] == "12.50"
-    assert texts(section(response, "fee"), "div", class_="form-check") == [
+    assert texts(main(response), "div", class_="form-check") == [
         "Take the fee You are paid the whole fee, as well as your expenses.",
         "Take a reduced amount You choose a smaller amount, for example to stay within a benefits limit. "
         "Enter it below.",
@@ -1009,44 +1233,85 @@ def test_fee_choice_shows_a_reduced_amount_already_chosen(world: World, claim: C
     ]
 
 
-# Sending the claim
+# Step 4: check and send
 
 
-def test_submit_page_shows_the_total_then_sends(world: World, claim: Claim, browser: Client) -> None:
-    add_item(
-        claim=claim, actor=world.volunteer, kind="subsistence", date=datetime.date(2026, 3, 17), amount=Decimal("6.50")
-    )
+def test_check_step_shows_everything_with_change_links_then_sends(
+    world: World, claim: Claim, booking: Booking, browser: Client
+) -> None:
+    add_journey(world, claim)
+    add_parking(world, claim)
+    set_fee_choice(claim=claim, actor=world.volunteer, choice="reduced", reduced_amount=Decimal("20"))
+    add_prepaid_cost(booking=booking, actor=world.coordinator, description="Train ticket", amount=Decimal("23.40"))
 
     page = browser.get(claim_url(claim, "submit/"))
     response = browser.post(claim_url(claim, "submit/"), follow=True)
 
-    assert (page.status_code, h1(page)) == (200, f"Send your claim for “{TITLE}”?")
-    assert texts(page, "dd") == ["£6.50", "£50.00", "£56.50"]
+    assert (page.status_code, h1(page)) == (200, "Check your claim and send it")
+    assert rows(section(page, "check-journeys")) == [
+        ["Tuesday 17 March 2026", "LS1 4DY to LS2 9JT, by car or van", "12.5", "£5.63"]
+    ]
+    assert rows(section(page, "check-costs")) == [
+        [
+            "Parking",
+            "Tuesday 17 March 2026",
+            "Car park at the hospital",
+            "£4.50",
+            "Receipt for parking on Tuesday 17 March 2026",
+        ]
+    ]
+    assert text_by_id(page, "p", "fee-choice") == "Take a reduced amount: £20.00 of the £50.00 fee."
+    assert texts(section(page, "prepaid"), "li") == ["Train ticket: £23.40"]
+    assert texts(section(page, "totals"), "dd") == ["£10.13", "£20.00", "£30.13"]
+    assert [
+        (text_of(link), dict(link.attributes)["href"])
+        for part in ("check-journeys", "check-costs", "check-fee")
+        for link in find(section(page, part), "a")
+        if text_of(link).startswith("Change")
+    ] == [
+        ("Change the journeys", claim_url(claim, "journey/")),
+        ("Change the other costs", claim_url(claim, "costs/")),
+        ("Change the choice about the fee", claim_url(claim, "fee/")),
+    ]
+    assert texts(section(page, "next"), "p") == [
+        "We send the claim to University A to approve. Once it is sent it cannot be changed. "
+        "We will email you when it has been looked at, and once it is approved it is paid in the university's "
+        "next payment run."
+    ]
+    assert texts(main(page), "button") == ["Send my claim"]
     assert response.redirect_chain == [(claim_url(claim), 302)]
     assert messages_on(response) == [
-        "Thank you. Your claim for £56.50 has been sent to University A. We will email you when it has been looked at."
+        "Thank you. Your claim for £30.13 has been sent to University A. We will email you when it has been looked at."
     ]
     claim.refresh_from_db()
     assert (claim.status, claim.submitted_at) == ("submitted", NOW)
     assert text_by_id(response, "p", "claim-status") == "Where it is: Sent, waiting for approval"
-    assert find(response, "section", id="add-item") == []
+    assert find(response, "section", id="continue") == []
 
 
-def test_submit_refuses_a_claim_with_nothing_to_pay(world: World, claim: Claim, browser: Client) -> None:
+def test_check_step_of_a_claim_with_nothing_to_pay_says_so_and_refuses_to_send(
+    world: World, claim: Claim, browser: Client
+) -> None:
     set_fee_choice(claim=claim, actor=world.volunteer, choice="decline")
+    nothing = "There is nothing to pay on this claim yet: add an expense, or take the fee."
 
+    page = browser.get(claim_url(claim, "submit/"))
     response = browser.post(claim_url(claim, "submit/"))
 
-    assert (response.status_code, texts(response, "div", id="form-errors")) == (
-        400,
-        ["There is nothing to pay on this claim yet: add an expense, or take the fee."],
-    )
+    assert (texts(page, "div", id="form-errors"), texts(main(page), "button")) == ([nothing], [])
+    assert (response.status_code, texts(response, "div", id="form-errors")) == (400, [nothing])
     assert Claim.objects.get(pk=claim.pk).status == "draft"
 
 
-def test_submit_again_says_the_claim_was_sent(world: World, claim: Claim, browser: Client) -> None:
-    submitted(claim, world.volunteer)
+def test_check_step_of_a_returned_claim_says_what_to_change_and_sends_it_again(
+    world: World, claim: Claim, browser: Client
+) -> None:
+    return_claim(claim=submitted(claim, world.volunteer), actor=world.coordinator, note="Please add the parking.")
 
-    response = browser.get(claim_url(claim, "submit/"), follow=True)
+    page = browser.get(claim_url(claim, "submit/"))
+    browser.post(claim_url(claim, "submit/"))
 
-    assert messages_on(response) == [NOT_EDITABLE]
+    assert texts(page, "div", id="decision-note") == [
+        "What to change, from University A: Please add the parking. Please make the change and send the claim again."
+    ]
+    assert Claim.objects.get(pk=claim.pk).status == "submitted"

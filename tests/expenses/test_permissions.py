@@ -121,7 +121,7 @@ def test_open_claim_refusal_for_a_session_not_attended_a_claim_made_or_the_windo
     assert permissions.open_claim_refusal(booking, world.volunteer) == permissions.ALREADY_CLAIMED
     assert permissions.open_claim_refusal(
         booking, world.volunteer, has_claim=False, deadline=datetime.date(2025, 10, 7)
-    ) == ("Claims for this session had to be made by 7 October 2025. Please contact the coordinator.")
+    ) == ("Claims for this session had to be made by Tuesday 7 October 2025. Please contact the coordinator.")
 
 
 # Changing and sending ----------------------------------------------------------------------------
@@ -372,12 +372,12 @@ def test_the_claim_page_says_why_a_draft_cannot_be_sent_after_a_correction(world
     browser = signed_in(world.volunteer)
 
     page = browser.get(f"/money/claims/{claim.pk}/")
-    add = browser.get(f"/money/claims/{claim.pk}/items/add/", follow=True)
+    add = browser.get(f"/money/claims/{claim.pk}/journey/", follow=True)
     send = browser.post(f"/money/claims/{claim.pk}/submit/", follow=True)
 
     [notice] = find(page, "div", id="not-attended")
     assert text_of(notice) == NOT_ATTENDED
-    assert [find(page, "section", id=name) for name in ("add-item", "send")] == [[], []]
-    assert find(page, "form", action=f"/money/claims/{claim.pk}/fee/") == []
+    [main] = find(page, "main")
+    assert (find(page, "section", id="continue"), find(main, "form")) == ([], [])
     assert (messages_on(add), messages_on(send)) == ([NOT_ATTENDED], [NOT_ATTENDED])
     assert Claim.objects.get(pk=claim.pk).status == Status.DRAFT

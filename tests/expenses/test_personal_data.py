@@ -448,7 +448,9 @@ def test_purge_deletes_only_erased_volunteers_records_past_the_retention_period(
     services.approve_claim(claim=other_claim, actor=world.finance)
     pay_approved_claims(world.university, world.finance)
 
-    frozen.move_to(datetime.datetime(2031, 10, 21, 9, 0, tzinfo=datetime.UTC))  # six years and a day later
+    # Paid and rejected in the tax year 2025/26, which ended on 5 April 2026: six years on is
+    # the end of 5 April 2032.
+    frozen.move_to(datetime.datetime(2032, 4, 6, 9, 0, tzinfo=datetime.UTC))
 
     deleted = services.purge_expired_finance_records(batch_size=1)
 
@@ -468,7 +470,7 @@ def test_purge_deletes_only_erased_volunteers_records_past_the_retention_period(
 def test_purge_is_safe_to_run_twice(world: World, profile: VolunteerProfile, frozen: time_machine.Traveller) -> None:
     paid_claim(world, profile)
     erased(profile)
-    frozen.move_to(datetime.datetime(2032, 1, 1, 9, 0, tzinfo=datetime.UTC))
+    frozen.move_to(datetime.datetime(2032, 5, 1, 9, 0, tzinfo=datetime.UTC))
 
     first = services.purge_expired_finance_records()
     second = services.purge_expired_finance_records()
@@ -482,8 +484,10 @@ def test_purge_keeps_recent_records_of_an_erased_volunteer(
 ) -> None:
     paid_claim(world, profile)
     erased(profile)
-    frozen.move_to(datetime.datetime(2031, 10, 19, 9, 0, tzinfo=datetime.UTC))
-
+    # Six years after payment is not enough: HMRC counts from the end of the tax year (5 April 2026).
+    frozen.move_to(datetime.datetime(2031, 10, 21, 9, 0, tzinfo=datetime.UTC))
+    assert (services.purge_expired_finance_records(), Claim.objects.count()) == (0, 1)
+    frozen.move_to(datetime.datetime(2032, 4, 5, 22, 59, tzinfo=datetime.UTC))  # 23:59 BST on 5 April 2032
     assert (services.purge_expired_finance_records(), Claim.objects.count()) == (0, 1)
 
 
@@ -493,7 +497,7 @@ def test_purge_follows_the_retention_setting(
     paid_claim(world, profile)
     erased(profile)
     settings.FINANCE_RETENTION_YEARS = 1
-    frozen.move_to(datetime.datetime(2026, 10, 21, 9, 0, tzinfo=datetime.UTC))
+    frozen.move_to(datetime.datetime(2027, 4, 6, 9, 0, tzinfo=datetime.UTC))
 
     assert (services.purge_expired_finance_records(), Claim.objects.count()) == (1, 0)
 
@@ -519,7 +523,7 @@ def test_the_nightly_task_calls_the_purge(
 
     paid_claim(world, profile)
     erased(profile)
-    frozen.move_to(datetime.datetime(2032, 1, 1, 9, 0, tzinfo=datetime.UTC))
+    frozen.move_to(datetime.datetime(2032, 5, 1, 9, 0, tzinfo=datetime.UTC))
 
     task_purge_expired_finance_records()
     task_purge_expired_finance_records()

@@ -270,7 +270,7 @@ def test_starting_a_preview_twice_is_refused_and_pays_nothing_twice(world, djang
         services.start_run(run=preview, actor=world.finance)
 
     assert str(error.value) == ALREADY_STARTED
-    assert (len(first), len(second)) == (3, 0)  # the run's task, whose two remittances were queued in turn
+    assert (len(first), len(second)) == (2, 0)  # the run's task, whose batch queued both remittances at once
     assert_each_paid_once(claims)
     assert Payment.objects.count() == 4
     assert ActivityLog.objects.filter(action="run.started").count() == 1

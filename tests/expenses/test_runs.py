@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Organisation, User
 from expenses import exports, selectors, services
@@ -291,6 +292,58 @@ def test_execute_run_pays_every_approved_claim_once(world):
     assert ActivityLog.objects.filter(action="run.completed").count() == 1
 
 
+def queries_to_pay(world: World, count: int) -> int:
+    """The queries of one run paying ``count`` approved claims (each paid once)."""
+    claims = approved(world, count)
+    run = queued_run(world)
+    with CaptureQueriesContext(connection) as context:
+        services.execute_run(run_id=run.pk)
+    assert_each_paid_once(claims)
+    return len(context)
+
+
+def test_execute_run_pays_a_batch_in_a_fixed_number_of_queries(world):
+    # One batch: the claims locked, their lines, the payments already made, the payments
+    # inserted, the statuses, the audit rows, the remittances and the run's progress; around it
+    # the run's lock and status, its claims, and completing it (each transaction a savepoint here).
+    two, six = queries_to_pay(world, 2), queries_to_pay(world, 6)
+
+    assert two == six
+    assert six <= 24
+
+
+def test_execute_run_pays_in_batches_each_claim_once_with_its_audit_row(world, batches_of_two):
+    claims = approved(world, 5)
+    run = queued_run(world)
+
+    services.execute_run(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.claims_done) == (RunStatus.COMPLETED, 5)
+    assert_each_paid_once(claims)
+    paid = ActivityLog.objects.filter(action="claim.paid").order_by("pk")
+    assert [(row.object_id, row.organisation, row.actor, row.created_at) for row in paid] == [
+        (str(claim.pk), world.university, None, NOW) for claim in sorted(claims, key=lambda claim: claim.pk)
+    ]
+    assert set(Claim.objects.filter(pk__in=[claim.pk for claim in claims]).values_list("updated_at", flat=True)) == {
+        NOW
+    }
+
+
+def test_a_batch_status_change_is_refused_whole_when_one_claim_cannot_make_it(world):
+    ready = make_claim(world)
+    waiting = make_claim(world, status=Status.SUBMITTED)
+
+    with pytest.raises(ClaimError), transaction.atomic():
+        services._set_statuses([ready, waiting], Status.PAID, actor=None, paid_at=NOW)
+
+    assert dict(Claim.objects.filter(pk__in=[ready.pk, waiting.pk]).values_list("pk", "status")) == {
+        ready.pk: Status.APPROVED,
+        waiting.pk: Status.SUBMITTED,
+    }
+    assert ActivityLog.objects.filter(action="claim.paid").count() == 0
+
+
 def test_execute_run_remittance_says_what_was_paid(world):
     claim = make_claim(world, expenses=("6.50", "12.40"))
     services.execute_run(run_id=queued_run(world).pk)
@@ -400,10 +453,16 @@ def crash_on_call(monkeypatch: pytest.MonkeyPatch, name: str, on_call: int) -> l
     return calls
 
 
-def test_crash_before_the_third_claim_leaves_two_paid_and_resumes(world, monkeypatch):
+@pytest.fixture
+def batches_of_two(settings: Any) -> None:
+    """Runs pay two claims a transaction, so a handful of claims make several batches."""
+    settings.REIMBURSEMENT_RUN_BATCH = 2
+
+
+def test_crash_before_the_second_batch_leaves_the_first_paid_and_resumes(world, monkeypatch, batches_of_two):
     claims = approved(world, 5)
     run = queued_run(world)
-    crash_on_call(monkeypatch, "_pay_claim", 3)
+    crash_on_call(monkeypatch, "_pay_claims", 2)
 
     with pytest.raises(Crash):
         services.execute_run(run_id=run.pk)
@@ -428,20 +487,24 @@ def test_crash_before_the_third_claim_leaves_two_paid_and_resumes(world, monkeyp
     assert [len(list(exports.rows(run, route))) for route in ("payroll", "accounts_payable")] == [5, 5]
 
 
-def test_crash_inside_the_third_claim_rolls_back_its_payments_with_its_status(world, monkeypatch):
-    """The payments of the third claim were written, then the process died before its status
-    and remittance: its transaction is rolled back whole, so the resumed run pays it once."""
+def test_crash_inside_the_second_batch_rolls_back_its_payments_with_their_statuses(world, monkeypatch, batches_of_two):
+    """The payments and statuses of the second batch were written, then the process died before
+    its remittances: its transaction is rolled back whole, so the resumed run pays it once."""
     claims = approved(world, 4)
     run = queued_run(world)
-    crash_on_call(monkeypatch, "queue_notification", 3)
+    crash_on_call(monkeypatch, "queue_notifications", 2)
 
     with pytest.raises(Crash):
         services.execute_run(run_id=run.pk)
 
-    claims[2].refresh_from_db()
-    assert (claims[2].status, claims[2].payments.count()) == (Status.APPROVED, 0)
+    for claim in claims[2:]:
+        claim.refresh_from_db()
+        assert (claim.status, claim.paid_at, claim.payments.count()) == (Status.APPROVED, None, 0)
     assert_each_paid_once(claims[:2])
     assert Payment.objects.count() == 4
+    assert ActivityLog.objects.filter(action="claim.paid").count() == 2
+    run.refresh_from_db()
+    assert run.claims_done == 2
 
     monkeypatch.undo()
     services.execute_run(run_id=run.pk)
@@ -471,14 +534,14 @@ def test_crash_after_paying_before_completing_completes_on_resume(world, monkeyp
     assert_each_paid_once(claims)
 
 
-def test_crash_twice_then_complete(world, monkeypatch):
+def test_crash_twice_then_complete(world, monkeypatch, batches_of_two):
     claims = approved(world, 6)
     run = queued_run(world)
-    crash_on_call(monkeypatch, "_pay_claim", 2)
+    crash_on_call(monkeypatch, "_pay_claims", 2)
     with pytest.raises(Crash):
         services.execute_run(run_id=run.pk)
     monkeypatch.undo()
-    crash_on_call(monkeypatch, "_pay_claim", 3)
+    crash_on_call(monkeypatch, "_pay_claims", 3)
     with pytest.raises(Crash):
         services.execute_run(run_id=run.pk)
     monkeypatch.undo()
@@ -490,12 +553,12 @@ def test_crash_twice_then_complete(world, monkeypatch):
     assert_each_paid_once(claims)
 
 
-def test_pay_claim_skips_a_claim_already_paid(world):
+def test_pay_claims_skips_a_claim_already_paid(world):
     claim = make_claim(world)
     run = queued_run(world)
     services.execute_run(run_id=run.pk)
 
-    assert services._pay_claim(run, claim.pk) is False
+    assert services._pay_claims(run, [claim.pk]) == 0
     assert Payment.objects.filter(claim=claim).count() == 2
 
 
@@ -537,10 +600,10 @@ def test_resume_unfinished_runs_waits_ten_minutes(world, frozen, enqueued):
     assert enqueued == []
 
 
-def test_resume_unfinished_runs_completes_a_crashed_run(world, frozen, monkeypatch):
+def test_resume_unfinished_runs_completes_a_crashed_run(world, frozen, monkeypatch, batches_of_two):
     claims = approved(world, 4)
     run = queued_run(world)
-    crash_on_call(monkeypatch, "_pay_claim", 3)
+    crash_on_call(monkeypatch, "_pay_claims", 2)
     with pytest.raises(Crash):
         services.execute_run(run_id=run.pk)
     monkeypatch.undo()

@@ -42,7 +42,7 @@ def volunteer(world: World) -> VolunteerProfile:
     for university, owner, day, fee, expenses in [
         (world.university, world.coordinator, uk(2025, 5, 1), "50.00", "12.40"),
         (world.other_university, world.other_coordinator, uk(2025, 9, 1), "75.00", None),
-        # Paid on 5 April 2025: the tax year before.
+        # Paid on Saturday 5 April 2025: the tax year before.
         (world.university, world.coordinator, uk(2025, 3, 20), "20.00", None),
     ]:
         module = ModuleFactory(programme=ProgrammeFactory(university=university))
@@ -60,7 +60,7 @@ def test_statement_pdf_names_the_volunteer_and_each_payer(world: World, voluntee
     text = text_of(response.content)
     assert "Statement of payments, tax year 2025/26" in text
     assert "Paid to Siân O'Brien Paid by University A; University B" in text
-    assert "Tax year 6 April 2025 to 5 April 2026" in text
+    assert "Tax year Sunday 6 April 2025 to Sunday 5 April 2026" in text
     assert "University A 50.00 12.40 62.40" in text
     assert "University B 75.00 0.00 75.00" in text
     assert "Total paid in the tax year 137.40" in text

@@ -146,7 +146,7 @@ def test_the_lead_email_names_the_session_and_links_to_the_follow_up(
     [message] = mail.outbox
     name = booking.volunteer.display_name
     assert message.to == ["lead@a.example.org"]
-    assert message.subject == f"{name} may need some support after {booking.session.title}"
+    assert message.subject == f"{name} may need some support after a session"
     assert f"{name}, a volunteer of Charity A, would like someone to contact them after this session:" in message.body
     assert f"http://127.0.0.1:8000/networks/charity-a/follow-ups/{follow_up.pk}/" in message.body
 
@@ -211,7 +211,7 @@ def test_the_follow_up_page_shows_the_notes_to_the_lead_and_records_the_view(wor
     assert response.status_code == 200
     assert h1(response) == f"Follow-up for {booking.volunteer.display_name}"
     [note] = find(response, "article", class_="note")
-    assert texts(note, "p") == [f"5 March 2026, 09:00 by {world.lead.name}", f"{SECRET} <script>x()</script>"]
+    assert texts(note, "p") == [f"Thursday 5 March 2026, 09:00 by {world.lead.name}", f"{SECRET} <script>x()</script>"]
     assert "&lt;script&gt;x()&lt;/script&gt;" in page
     viewed = ActivityLog.objects.get(action="volunteer.special_category_viewed")
     assert (viewed.actor, viewed.data) == (world.lead, {"page": "follow_up"})

@@ -112,7 +112,7 @@ def test_the_request_email_carries_a_link_that_opens_the_form(
     assert volunteer_feedback_from_token(token).booking == bookings["ann"]
     assert "The link works until Wednesday 15 April 2026." in to_ann.body
     [to_owner] = [message for message in mail.outbox if message.to == ["coordinator@a.example.org"]]
-    assert to_owner.subject == f"How did the volunteers' contribution to {bookings['ann'].session.title} go?"
+    assert to_owner.subject == f"Your feedback on {bookings['ann'].session.title}, please"
     assert f"{settings.SITE_URL}/sessions/{bookings['ann'].session_id}/feedback/coordinator/" in to_owner.body
 
 
@@ -227,7 +227,7 @@ def test_the_reminder_email_says_it_is_a_reminder(
         task_send_feedback_reminders.delay()
 
     assert [message.subject for message in mail.outbox] == [
-        f"A reminder: how did the volunteers' contribution to {bookings['ann'].session.title} go?"
+        f"A reminder: your feedback on {bookings['ann'].session.title}"
     ]
 
 

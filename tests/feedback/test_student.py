@@ -1,6 +1,6 @@
 """The students' anonymous feedback: the coordinator's link and QR code, and the public form.
 
-The clock stands at Thursday 5 March 2026, 11:00 UK time, during a session from 10:00 to 12:00 at
+The clock stands at Thursday 5 March 2026, 11:00 UK time, during a session from 10:00–12:00 at
 University A; its form closes seven days after the end, on 12 March at 12:00.
 """
 
@@ -69,7 +69,8 @@ def test_the_coordinator_makes_the_link_once(world: World, session: TeachingSess
     assert list(ActivityLog.objects.values_list("action", flat=True)) == ["feedback.student_link_made"]
     page = browser.get(f"/sessions/{session.pk}/feedback/")
     assert texts(page, "p", id="student-link") == [
-        f"Students answer anonymously at http://127.0.0.1:8000/s/{link.token}/ . It is open until 12 March 2026, 12:00."
+        f"Students answer anonymously at http://127.0.0.1:8000/s/{link.token}/ . "
+        "It is open until Thursday 12 March 2026, 12:00."
     ]
 
 
@@ -110,7 +111,7 @@ def test_the_project_page_draws_the_qr_code_inline_without_inline_style_or_scrip
     assert h1(response) == "Tell us what you learned"
     assert str(qr_svg(address, title="QR code: feedback on “Living with it”")) in page
     assert texts(response, "figcaption", id="student-address") == [address]
-    assert texts(response, "p", id="window") == ["Open until 12 March 2026, 12:00."]
+    assert texts(response, "p", id="window") == ["Open until Thursday 12 March 2026, 12:00."]
     assert re.findall(r"\sstyle\s*=", page) == []
     assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", page) == []
     assert re.findall(r"\son[a-z]+\s*=", page) == []

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,38 +14,15 @@ from involvement.cache import ResilientRedisCache
 from involvement.celery import app as celery_app
 from involvement.models import Notification
 from involvement.notifications import queue_notification
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def start_worker(db_name: str, mail_dir: Path) -> subprocess.Popen[bytes]:
-    """A Celery worker on the real broker, using the test database and writing mail to files."""
-    environment = dict(os.environ)
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
-    database_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{db_name}"
-    environment.update(
-        DATABASE_URL=database_url,
-        DEBUG="false",
-        SECRET_KEY="worker-under-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        EMAIL_FILE_PATH=str(mail_dir),
-    )
-    return subprocess.Popen(  # noqa: S603 -- our own worker, fixed arguments
-        [sys.executable, "-m", "celery", "-A", "involvement", "worker", "--pool=solo", "--loglevel=WARNING"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+from tests.reliability.worker import Worker
 
 
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.xdist_group("real-broker")
 @pytest.mark.django_db(transaction=True)
-def test_notification_is_delivered_by_a_real_worker_through_redis(db_name, tmp_path):
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    worker = start_worker(db_name, mail_dir)
+def test_notification_is_delivered_by_a_real_worker_through_redis(db_name: str, tmp_path: Path) -> None:
+    worker = Worker(db_name, tmp_path, 1)  # tests/reliability/worker.py: mail to files in tmp_path/mail
     celery_app.conf.task_always_eager = False
     try:
         with transaction.atomic():
@@ -73,16 +46,15 @@ def test_notification_is_delivered_by_a_real_worker_through_redis(db_name, tmp_p
             time.sleep(0.25)
     finally:
         celery_app.conf.task_always_eager = True
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
+        worker.stop()
 
     assert notification.status == Notification.Status.SENT
-    written = "".join(path.read_text() for path in mail_dir.iterdir())
+    written = "".join(path.read_text() for path in (tmp_path / "mail").iterdir())
     assert "To: real.worker@example.org" in written
     assert "You are invited to join University A on Involvement" in written
 
 
-def test_cache_with_redis_down_degrades_to_misses():
+def test_cache_with_redis_down_degrades_to_misses() -> None:
     cache = ResilientRedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
 
     cache.set("k", "v")
@@ -94,7 +66,7 @@ def test_cache_with_redis_down_degrades_to_misses():
     assert cache.delete("k") is False
 
 
-def test_plain_redis_cache_with_redis_down_would_fail():
+def test_plain_redis_cache_with_redis_down_would_fail() -> None:
     """The reason for ResilientRedisCache: Django's own backend raises."""
     cache = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
 

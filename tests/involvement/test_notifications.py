@@ -7,7 +7,10 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.mail.backends import locmem
+from django.db import connection as db_connection
 from django.db import transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from involvement import notifications
@@ -237,6 +240,70 @@ def test_deliver_notifications_sends_a_batch_over_one_connection(settings):
     assert sorted(message.to[0] for message in mail.outbox) == [f"n{n}@example.org" for n in range(4)]
     assert deliver_notifications(notification_ids=[row.pk for row in rows]) == {Notification.Status.SENT: 4}
     assert len(mail.outbox) == 4
+
+
+def test_deliver_notifications_marks_each_row_in_one_statement(settings):
+    with mock.patch("involvement.tasks.task_deliver_notification.delay"):
+        rows = [queue_invitation_email(unique_key=f"invite:{n}", email=f"n{n}@example.org") for n in range(3)]
+
+    with CaptureQueriesContext(db_connection) as queries:
+        outcomes = deliver_notifications(notification_ids=[row.pk for row in rows])
+
+    statements = [query["sql"] for query in queries.captured_queries if "involvement_notification" in query["sql"]]
+    assert outcomes == {Notification.Status.SENT: 3}
+    assert [sql.split()[0] for sql in statements] == ["SELECT", "UPDATE", "UPDATE", "UPDATE"]
+    assert not any("FOR UPDATE" in sql for sql in statements)
+    assert list(Notification.objects.order_by("pk").values_list("status", "attempts")) == [("sent", 1)] * 3
+    assert len(mail.outbox) == 3
+
+
+def test_deliver_notifications_records_a_failed_send_and_sends_the_rest(settings):
+    settings.EMAIL_BACKEND = "tests.involvement.test_notifications.CountingBackend"
+    CountingBackend.opened = 0
+    with mock.patch("involvement.tasks.task_deliver_notification.delay"):
+        rows = [queue_invitation_email(unique_key=f"invite:{n}", email=f"n{n}@example.org") for n in range(3)]
+    real_send = locmem.EmailBackend.send_messages
+
+    def refuse_the_second(self, messages):  # type: ignore[no-untyped-def]
+        if messages[0].to == ["n1@example.org"]:
+            raise ConnectionRefusedError("smtp down")
+        return real_send(self, messages)
+
+    with mock.patch.object(CountingBackend, "send_messages", refuse_the_second):
+        outcomes = deliver_notifications(notification_ids=[row.pk for row in rows])
+
+    assert outcomes == {Notification.Status.SENT: 2, Notification.Status.PENDING: 1}
+    assert list(Notification.objects.order_by("pk").values_list("status", "attempts", "last_error")) == [
+        ("sent", 1, ""),
+        ("pending", 1, "ConnectionRefusedError: smtp down"),
+        ("sent", 1, ""),
+    ]
+    assert sorted(message.to[0] for message in mail.outbox) == ["n0@example.org", "n2@example.org"]
+    assert CountingBackend.opened == 2  # reopened after the failure
+
+
+def test_deliver_notifications_sends_a_row_changed_since_the_batch_read_it_as_it_is_now():
+    with mock.patch("involvement.tasks.task_deliver_notification.delay"):
+        row = queue_invitation_email()
+    real_render = notifications.render_notification
+    changed = []
+
+    def change_it_first(notification: Notification):  # type: ignore[no-untyped-def]
+        if not changed:  # as if the row were edited between the batch's read and its mark
+            changed.append(notification.pk)
+            Notification.objects.filter(pk=notification.pk).update(
+                context={**INVITATION_CONTEXT, "organisation": "University B"}, updated_at=timezone.now()
+            )
+        return real_render(notification)
+
+    with mock.patch.object(notifications, "render_notification", change_it_first):
+        outcomes = deliver_notifications(notification_ids=[row.pk])
+
+    assert outcomes == {Notification.Status.SENT: 1}
+    [message] = mail.outbox
+    assert "University B" in message.body
+    assert "University A" not in message.body
+    assert Notification.objects.get(pk=row.pk).attempts == 1
 
 
 def test_sweep_requeues_every_pending_row_in_batches_until_done(monkeypatch):

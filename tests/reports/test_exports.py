@@ -138,5 +138,5 @@ def test_exports_refuse_bad_filters(story: Story):
         response = download(story, name, bad)
         assert response.status_code == 400
         assert response.context["form"].errors == {
-            "end": ["The end date is before the start date: please choose 2 January 2026 or later."]
+            "end": ["The end date is before the start date: please choose Friday 2 January 2026 or later."]
         }

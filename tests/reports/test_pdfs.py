@@ -46,7 +46,7 @@ def test_evidence_pdf_names_only_as_chosen_and_shows_text_as_text(story: Story):
     assert "2: Siân Ellis, Tom" in text
     assert "Dee Patel" not in text
     assert f"{SCRIPT} Listening matters" in text
-    assert "Produced by the Involvement platform on 15 September 2026" in text
+    assert "Produced by the Involvement platform on Tuesday 15 September 2026" in text
 
 
 def test_the_html_a_pdf_is_drawn_from_is_escaped(story: Story):
@@ -68,8 +68,8 @@ def test_certificate_pdf_lists_sessions_hours_and_a_reference(story: Story):
     reference = selectors.certificate(story.ann, uk(2026, 9, 15).date()).reference
     assert "Certificate of involvement This is to certify that Siân Ellis" in text
     assert "in 8 healthcare education sessions at 2 universities, giving 16.50 hours" in text
-    assert "from 1 June 2025 to 1 May 2026" in text
-    assert "Signed off by the Involvement platform on 15 September 2026" in text
+    assert "from Sunday 1 June 2025 to Friday 1 May 2026" in text
+    assert "Signed off by the Involvement platform on Tuesday 15 September 2026" in text
     assert f"Verification reference: {reference}" in text
     assert story.sessions["B1"].title in text
     assert story.sessions["X1"].title not in text

@@ -10,7 +10,10 @@ import pytest
 from involvement.periods import Period, academic_year
 from reports import selectors
 from reports.selectors import CountRow, MonthRow, ReportScope
+from tests.conftest import World
 from tests.reports.conftest import Story
+from tests.reports.factories import held, uk
+from tests.sessions_app.factories import ModuleFactory, ProgrammeFactory
 
 D = Decimal
 YEAR = academic_year(2025)
@@ -327,3 +330,39 @@ def test_certificate_lists_every_attended_session(story: Story):
         2,
     )
     assert certificate.reference.startswith(f"INV-20260915-{story.ann.pk}-")
+
+
+def test_purposes_and_kinds_are_counted_over_every_month_most_used_first(world: World):
+    module = ModuleFactory(programme=ProgrammeFactory(university=world.university))
+    for purpose, kind, starts_at in [
+        ("Hear a carer", "teaching", uk(2025, 9, 10, 10)),
+        ("Hear a carer", "assessment", uk(2025, 11, 3, 10)),
+        ("Hear a carer", "teaching", uk(2026, 2, 4, 10)),
+        ("Breaking bad news", "teaching", uk(2025, 10, 1, 10)),
+        ("Breaking bad news", "review", uk(2026, 3, 1, 10)),
+        ("", "teaching", uk(2025, 12, 1, 10)),
+        ("", "curriculum", uk(2026, 1, 5, 10)),
+        ("Anatomy", "other", uk(2026, 4, 1, 10)),
+    ]:
+        held(module, world.coordinator, starts_at, purpose=purpose, kind=kind)
+
+    annual = selectors.annual_report(ReportScope(organisation=world.university, period=YEAR), "2025/26")
+
+    # Two purposes with two sessions each: in the database's order of purposes (none first).
+    assert annual.purposes == [
+        CountRow("Hear a carer", 3),
+        CountRow("No purpose recorded", 2),
+        CountRow("Breaking bad news", 2),
+        CountRow("Anatomy", 1),
+    ]
+    assert [(row.kind, row.sessions) for row in annual.by_kind] == [
+        ("teaching", 4),
+        ("simulated_patient", 0),
+        ("assessment", 1),
+        ("recruitment", 0),
+        ("curriculum", 1),
+        ("review", 1),
+        ("other", 1),
+    ]
+    assert (annual.report.summary.sessions, annual.support.sessions) == (8, 8)
+    assert [row.sessions for row in annual.report.months] == [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]

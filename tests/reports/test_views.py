@@ -83,12 +83,12 @@ def test_lead_sees_how_many_were_left_out_and_never_who(story: Story):
         (
             {"start": "2026-01-10", "end": "2026-01-09"},
             "end",
-            "The end date is before the start date: please choose 10 January 2026 or later.",
+            "The end date is before the start date: please choose Saturday 10 January 2026 or later.",
         ),
         (
             {"start": "2020-09-01", "end": "2025-09-01"},
             "end",
-            "A report can cover at most 5 years: please choose 31 August 2025 or earlier.",
+            "A report can cover at most 5 years: please choose Sunday 31 August 2025 or earlier.",
         ),
         ({"start": "2026-01-10", "end": "not a date"}, "end", "Please give a real date: day, month and year."),
         ({"start": "", "end": "2026-01-10"}, "start", "Please fill this in."),

@@ -161,6 +161,23 @@ def test_wrong_totp_codes_are_throttled_per_account(
     assert (right.status_code, right["Retry-After"], user_id(client)) == (429, "300", None)
 
 
+def test_wrong_totp_codes_when_confirming_it_is_you_are_throttled_with_the_429_page(
+    world: World, production_caches: dict[str, Any], frozen: time_machine.Traveller
+) -> None:
+    client = Client()
+    client.force_login(world.coordinator)  # a session that must confirm its second factor
+    reauthenticate = "/accounts/2fa/reauthenticate/?next=%2Fsessions%2F"
+    wrong = f"{(int(totp_code()) + 1) % 1_000_000:06d}"
+
+    statuses = [client.post(reauthenticate, {"code": wrong}).status_code for _ in range(6)]
+    right = client.post(reauthenticate, {"code": totp_code()})
+
+    assert statuses == [200] * 5 + [429]
+    assert (right.status_code, right["Retry-After"]) == (429, "300")
+    assert "Too many" in right.content.decode()
+    assert client.get("/sessions/").status_code == 302
+
+
 def _free_port_redis() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     binary = shutil.which("redis-server")
     if binary is None:

@@ -394,7 +394,7 @@ def test_moving_a_session_onto_another_accepted_booking_is_refused(world: World)
 
     assert str(error.value) == (
         "These new times would overlap another session for volunteers who have accepted: Dafydd ap Gwilym is "
-        "booked into “Morning OSCE” (Monday 16 March 2026, 09:00 to 12:00). Please talk to them before moving "
+        "booked into “Morning OSCE” (Monday 16 March 2026, 09:00–12:00). Please talk to them before moving "
         "the session, or keep its times."
     )
     assert error.value.field == "start_time"
@@ -574,7 +574,7 @@ def test_attendance_correction_after_30_days_is_refused(
         correct_attendance(booking=marked, actor=world.coordinator, status=BookingStatus.NO_SHOW)
 
     assert str(error.value) == (
-        "Attendance can be corrected for 30 days after the session, so until 15 April 2026 at 13:00; "
+        "Attendance can be corrected for 30 days after the session, so until Wednesday 15 April 2026, 13:00; "
         "it can no longer be changed."
     )
     marked.refresh_from_db()

@@ -518,8 +518,14 @@ def test_message_page_shows_the_form_and_the_messages_sent_before(world: World) 
         True,
     ]
     assert table_rows(response) == [
-        ["5 March 2026, 09:00", world.coordinator.get_full_name(), "3 volunteers", "Room change", "Now in 2.04."],
-        ["1 March 2026, 09:00", world.coordinator.get_full_name(), "1 volunteer", "Parking", "Use car park B."],
+        [
+            "Thursday 5 March 2026, 09:00",
+            world.coordinator.get_full_name(),
+            "3 volunteers",
+            "Room change",
+            "Now in 2.04.",
+        ],
+        ["Sunday 1 March 2026, 09:00", world.coordinator.get_full_name(), "1 volunteer", "Parking", "Use car park B."],
     ]
 
 
@@ -755,7 +761,7 @@ def test_attendance_before_the_session_has_ended_explains_and_offers_no_form(wor
 
     assert response.status_code == 200
     assert texts(response, "p", id="not-yet") == [
-        "You can mark attendance once the session has ended, at 12:00 on 10 March 2026."
+        "You can mark attendance once the session has ended, at 12:00 on Tuesday 10 March 2026."
     ]
     assert find(response, "fieldset") == []
 
@@ -940,7 +946,7 @@ def test_session_page_lists_the_invitations_sent(world: World, django_capture_on
 
     [article] = find(response, "article")
     assert text_of(article) == (
-        f"Invitation to “Breaking bad news” Invitation sent 5 March 2026, 09:00 by {world.coordinator.name} "
+        f"Invitation to “Breaking bad news” Invitation sent Thursday 5 March 2026, 09:00 by {world.coordinator.name} "
         "to Ann Able."
     )
 

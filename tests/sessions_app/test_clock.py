@@ -42,7 +42,7 @@ def test_london_datetime_time_skipped_when_clocks_go_forward_is_refused(time: da
         london_datetime(datetime.date(2026, 3, 29), time)
 
     assert str(raised.value) == (
-        f"{time:%H:%M} does not exist on 29 March 2026: the clocks go forward an hour that night. "
+        f"{time:%H:%M} does not exist on Sunday 29 March 2026: the clocks go forward an hour that night. "
         "Please choose another time."
     )
 
@@ -52,7 +52,8 @@ def test_london_datetime_0130_on_29_march_2026_message() -> None:
         london_datetime(datetime.date(2026, 3, 29), datetime.time(1, 30))
 
     assert str(raised.value) == (
-        "01:30 does not exist on 29 March 2026: the clocks go forward an hour that night. Please choose another time."
+        "01:30 does not exist on Sunday 29 March 2026: the clocks go forward an hour that night."
+        " Please choose another time."
     )
 
 
@@ -62,7 +63,7 @@ def test_london_datetime_time_repeated_when_clocks_go_back_is_refused(time: date
         london_datetime(datetime.date(2026, 10, 25), time)
 
     assert str(raised.value) == (
-        f"{time:%H:%M} happens twice on 25 October 2026: the clocks go back an hour that night. "
+        f"{time:%H:%M} happens twice on Sunday 25 October 2026: the clocks go back an hour that night. "
         "Please choose another time."
     )
 
@@ -72,7 +73,8 @@ def test_london_datetime_0130_on_25_october_2026_message() -> None:
         london_datetime(datetime.date(2026, 10, 25), datetime.time(1, 30))
 
     assert str(raised.value) == (
-        "01:30 happens twice on 25 October 2026: the clocks go back an hour that night. Please choose another time."
+        "01:30 happens twice on Sunday 25 October 2026: the clocks go back an hour that night."
+        " Please choose another time."
     )
 
 
@@ -109,7 +111,7 @@ def test_london_datetime_around_the_clock_changes_is_fine(
 
 
 def test_same_wall_time_days_before_across_clocks_going_forward() -> None:
-    """A 10:00 session on 31 March 2026 (BST, 09:00 UTC): a week before is 10:00 GMT, 10:00 UTC."""
+    """A 10:00 session on Tuesday 31 March 2026 (BST, 09:00 UTC): a week before is 10:00 GMT, 10:00 UTC."""
     session = london_datetime(datetime.date(2026, 3, 31), datetime.time(10, 0))
     assert session.astimezone(UTC) == utc(2026, 3, 31, 9, 0)
 
@@ -123,7 +125,7 @@ def test_same_wall_time_days_before_across_clocks_going_forward() -> None:
 
 
 def test_same_wall_time_days_before_across_clocks_going_back() -> None:
-    """A 10:00 session on 27 October 2026 (GMT, 10:00 UTC): a week before is 10:00 BST, 09:00 UTC."""
+    """A 10:00 session on Tuesday 27 October 2026 (GMT, 10:00 UTC): a week before is 10:00 BST, 09:00 UTC."""
     session = london_datetime(datetime.date(2026, 10, 27), datetime.time(10, 0))
     assert session.astimezone(UTC) == utc(2026, 10, 27, 10, 0)
 

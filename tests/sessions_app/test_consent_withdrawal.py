@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from involvement import formatting
 from involvement.models import ActivityLog, Notification
 from sessions_app.models import Booking, TeachingSession
 from tests import factories
@@ -58,7 +59,7 @@ def test_withdrawal_says_beforehand_which_places_it_cancels(world: World, profil
 
     consequences = withdrawal_consequences(profile, ConsentPurpose.objects.get(code="share-story"), world.charity)
 
-    when = f"{timezone.localtime(booked.starts_at):%A %-d %B %Y at %H:%M}"
+    when = f"{formatting.moment(booked.starts_at)}"
     assert consequences == [
         f"The place at “Living with breast cancer” (University A) on {when} will be cancelled, because the "
         "session needs this consent. We will tell the coordinator."

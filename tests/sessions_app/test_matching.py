@@ -1,7 +1,7 @@
 """The matching rules, through sessions_app.matching.suggest and candidates.
 
 The clock stands at Thursday 5 March 2026, 09:00 UK time; the session under test is on Tuesday
-10 March 2026, 10:00–12:00 (GMT), in person, at University A (partnered with Charity A).
+Tuesday 10 March 2026, 10:00–12:00 (GMT), in person, at University A (partnered with Charity A).
 """
 
 from __future__ import annotations
@@ -423,7 +423,7 @@ def test_suggest_explains_each_suggestion(world: World) -> None:
         (
             "Siân",
             ["radiotherapy"],
-            "free Tuesday mornings; 1 session this month; radiotherapy; last involved 3 March 2026",
+            "free Tuesday mornings; 1 session this month; radiotherapy; last involved Tuesday 3 March 2026",
         ),
         ("Zoë", [], "free Tuesday mornings; 0 sessions this month; not involved yet"),
     ]

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from involvement import formatting
 from sessions_app.models import Booking
 from tests import factories
 from tests.accounts.test_views import find, table_rows, text_of, texts
@@ -60,12 +61,19 @@ def test_lead_sees_sessions_at_partner_universities_with_hours(
     response = signed_in(world.lead).get(page_url(world, membership))
 
     assert texts(response, "p", id="participation-totals") == [
-        f"2 sessions, 5.00 hours, at 1 partner university, from {days_ago(10):%-d %B %Y} to {days_ago(3):%-d %B %Y}."
+        "2 sessions, 5.00 hours, at 1 partner university, "
+        f"from {formatting.day(days_ago(10))} to {formatting.day(days_ago(3))}."
     ]
     [table] = find(response, "table", id="participation-latest")
     assert table_rows(table) == [
-        [f"{days_ago(3):%-d %B %Y}", "OSCE station", "University A", "Teaching or storytelling", "3.00"],
-        [f"{days_ago(10):%-d %B %Y}", "Living with breast cancer", "University A", "Teaching or storytelling", "2.00"],
+        [f"{formatting.day(days_ago(3))}", "OSCE station", "University A", "Teaching or storytelling", "3.00"],
+        [
+            f"{formatting.day(days_ago(10))}",
+            "Living with breast cancer",
+            "University A",
+            "Teaching or storytelling",
+            "2.00",
+        ],
     ]
 
 
@@ -135,7 +143,9 @@ def test_lead_volunteer_page_shows_the_latest_ten_in_a_fixed_number_of_queries(
     lead = signed_in(world.lead)
     lead.get(page_url(world, membership))
 
-    with django_assert_num_queries(21 if count > 10 else 20):
+    # The same with or without the link to all of them: the membership it names is read with the
+    # latest rows, and the onboarding checks once for the list and for what is missing.
+    with django_assert_num_queries(19):
         response = lead.get(page_url(world, membership))
 
     [table] = find(response, "table", id="participation-latest")
@@ -151,7 +161,8 @@ def test_volunteer_sees_their_totals_at_home(world: World, consent_purposes, pro
     response = signed_in(world.volunteer).get("/me/")
 
     assert texts(response, "p", id="own-totals") == [
-        f"You have taken part in 2 sessions: 3.50 hours, at 2 universities, since {days_ago(40):%-d %B %Y}. Thank you."
+        "You have taken part in 2 sessions: 3.50 hours, at 2 universities, "
+        f"since {formatting.day(days_ago(40))}. Thank you."
     ]
 
 

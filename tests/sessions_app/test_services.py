@@ -1,6 +1,6 @@
 """sessions_app.services: programmes, modules, sessions, invitations, bookings, messages and attendance.
 
-Reminders and check-ins are in test_reminders.py; races on PostgreSQL in test_concurrency.py.
+Reminders and check-ins are in test_reminders.py; races on PostgreSQL in tests/reliability/test_races.py.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ DAY = datetime.timedelta(days=1)
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 # Invitations run for a week, rounded up to the hour: "answer by 10:00", never "09:30".
 ON_THE_HOUR_A_WEEK_ON = datetime.datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
-# The session: Monday 16 March 2026, 10:00 to 12:00.
+# The session: Monday 16 March 2026, 10:00–12:00.
 START = datetime.datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
 END = START + 2 * HOUR
 
@@ -106,7 +106,7 @@ def volunteer_in(network: Any, name: str, status: str = Status.ACTIVE) -> Volunt
 
 
 def new_session(world: World, **fields: Any) -> TeachingSession:
-    """An open session of University A owned by its coordinator, 16 March 2026 10:00–12:00."""
+    """An open session of University A owned by its coordinator, Monday 16 March 2026 10:00–12:00."""
     owner = fields.pop("owner", world.coordinator)
     return session_at(world.university, owner, **{"starts_at": START, "ends_at": END, **fields})
 
@@ -586,7 +586,7 @@ def test_save_session_change_email_says_the_new_time_and_place(
 
     assert Notification.objects.order_by("pk").first().context == {  # type: ignore[union-attr]
         "session": "Living with breast cancer",
-        "when": "Monday 16 March 2026, 11:00 to 13:00",
+        "when": "Monday 16 March 2026, 11:00–13:00",
         "where": "Room 2.02",
         "university": "University A",
         "name": "Ann Ames",
@@ -946,16 +946,16 @@ def test_invite_volunteers_invites_and_emails_each(world: World, django_capture_
     assert first is not None
     assert first.context == {
         "session": "Living with breast cancer",
-        "when": "Monday 16 March 2026, 10:00 to 12:00",
+        "when": "Monday 16 March 2026, 10:00–12:00",
         "where": "Room 1.01, Health Sciences Building",
         "university": "University A",
         "name": "Ann Ames",
         "kind": "Teaching or storytelling",
-        "expires": "Monday 9 March 2026 at 10:00",
+        "expires": "Monday 9 March 2026, 10:00",
         "answer_url": f"{SITE}/invitation/{token_in(first)}/",
         "covered": [
             ["University A has not set its rates yet; the coordinator can tell you what is paid.", ""],
-            ["Claim within 3 months of the session, by 16 June 2026.", ""],
+            ["Claim within 3 months of the session, by Tuesday 16 June 2026.", ""],
             ["How a fee can affect your benefits", f"{SITE}/money/fees-and-benefits/"],
         ],
     }
@@ -985,7 +985,7 @@ def test_invite_volunteers_expiry_is_at_the_latest_the_start(world: World) -> No
     [booking] = invite_free(session=session, volunteers=[profile_of(world.volunteer)], actor=world.coordinator)
 
     assert booking.invitation_expires_at == soon
-    assert Notification.objects.get().context["expires"] == "Thursday 5 March 2026 at 09:30"
+    assert Notification.objects.get().context["expires"] == "Thursday 5 March 2026, 09:30"
 
 
 def test_booking_from_token_tampered_is_refused(world: World) -> None:
@@ -1061,7 +1061,7 @@ def test_accept_invitation_accepts_and_confirms(
     ]
     assert Notification.objects.get(template_key="sessions_app/booking_confirmed").context == {
         "session": "Living with breast cancer",
-        "when": "Monday 16 March 2026, 10:00 to 12:00",
+        "when": "Monday 16 March 2026, 10:00–12:00",
         "where": "Room 1.01, Health Sciences Building",
         "university": "University A",
         "name": world.volunteer.name,
@@ -1455,7 +1455,7 @@ def test_cancel_booking_by_volunteer_tells_owner_with_next_suggestion(
     ]
     assert Notification.objects.get().context == {
         "session": "Living with breast cancer",
-        "when": "Monday 16 March 2026, 10:00 to 12:00",
+        "when": "Monday 16 March 2026, 10:00–12:00",
         "where": "Room 1.01, Health Sciences Building",
         "university": "University A",
         "volunteer": world.volunteer.name,

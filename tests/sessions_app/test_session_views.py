@@ -43,7 +43,7 @@ NEW_URL = "/sessions/new/"
 PLANTED_TOPIC = "does-not-discuss-the-scan-results-9c1e"
 PLANTED_ADJUSTMENT = "needs-a-quiet-room-9c1e"
 TWICE_ON_25_OCTOBER = (
-    "01:30 happens twice on 25 October 2026: the clocks go back an hour that night. Please choose another time."
+    "01:30 happens twice on Sunday 25 October 2026: the clocks go back an hour that night. Please choose another time."
 )
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -173,7 +173,7 @@ def test_session_list_shows_upcoming_sessions_soonest_first(world: World) -> Non
         [
             "Breaking bad news",
             "RAD4001 Foundations of practice",
-            "11 November 2026, 10:00 to 12:00",
+            "Wednesday 11 November 2026, 10:00–12:00",
             "Teaching or storytelling",
             "Draft",
             "0 of 1",
@@ -182,7 +182,7 @@ def test_session_list_shows_upcoming_sessions_soonest_first(world: World) -> Non
         [
             "Simulated clinic",
             "RAD4001 Foundations of practice",
-            "13 November 2026, 14:00 to 16:00",
+            "Friday 13 November 2026, 14:00–16:00",
             "Simulated patient",
             "Open",
             "1 of 3",
@@ -218,8 +218,8 @@ def test_session_list_past_shows_latest_first_with_places_taken_by_attendance(wo
     response = signed_in(world.coordinator).get(LIST_URL, {"show": "past"})
 
     assert [[row[0], row[2], row[4], row[5]] for row in table_rows(response)] == [
-        ["Last week", "3 November 2026, 13:00 to 15:00", "Completed", "1 of 2"],
-        ["Last month", "11 October 2026, 10:00 to 12:00", "Completed", "0 of 2"],
+        ["Last week", "Tuesday 3 November 2026, 13:00–15:00", "Completed", "1 of 2"],
+        ["Last month", "Sunday 11 October 2026, 10:00–12:00", "Completed", "0 of 2"],
     ]
 
 
@@ -508,7 +508,7 @@ def test_session_new_takes_an_online_session_without_a_venue(world: World) -> No
         (
             {"date": "2026-03-29", "start_time": "01:30", "end_time": "03:00"},
             "start_time",
-            "01:30 does not exist on 29 March 2026: the clocks go forward an hour that night. "
+            "01:30 does not exist on Sunday 29 March 2026: the clocks go forward an hour that night. "
             "Please choose another time.",
         ),
         (
@@ -673,7 +673,8 @@ def test_session_edit_refuses_a_time_that_does_not_exist_and_changes_nothing(wor
 
     assert response.status_code == 400
     assert error_of(response, "start_time") == (
-        "01:15 does not exist on 28 March 2027: the clocks go forward an hour that night. Please choose another time."
+        "01:15 does not exist on Sunday 28 March 2027: the clocks go forward an hour that night. "
+        "Please choose another time."
     )
     assert fields_of(session) == before
 
@@ -774,12 +775,12 @@ def test_session_page_shows_everything_about_the_session(world: World, busy: dic
 
     assert response.status_code == 200
     assert h1(response) == "Living with breast cancer"
-    assert texts(response, "p", id="summary") == ["Open. 17 November 2026, 10:00 to 12:30. 2 of 3 places filled."]
+    assert texts(response, "p", id="summary") == ["Open. Tuesday 17 November 2026, 10:00–12:30. 2 of 3 places filled."]
     assert definitions(response) == {
         "Status": "Open",
         "Module": f"RAD4001 Foundations of practice (BSc (Hons) Diagnostic Radiography, "
         f"{session.module.programme.academic_year})",
-        "When": "Tuesday 17 November 2026, 10:00 to 12:30",
+        "When": "Tuesday 17 November 2026, 10:00–12:30",
         "Kind": "Teaching or storytelling",
         "Venue": "Room 2.14",
         "Online link": "—",
@@ -803,7 +804,7 @@ def test_session_page_shows_everything_about_the_session(world: World, busy: dic
     assert texts(response, "ul", id="cancelled") == ["Fay Ford · Invite again Fay Ford"]
     [message] = find(response, "article")
     assert text_of(message) == (
-        f"Parking Sent 10 November 2026, 09:00 by {world.coordinator.name} to 2 volunteers. Use car park B."
+        f"Parking Sent Tuesday 10 November 2026, 09:00 by {world.coordinator.name} to 2 volunteers. Use car park B."
     )
 
 
@@ -824,7 +825,7 @@ def test_session_page_shows_adjustments_of_accepted_volunteers_only(world: World
     ]
     [invited] = find(response, "table", id="invited")
     assert [texts(row, "td") for row in find(find(invited, "tbody")[0], "tr")] == [
-        ["Cy Cole", "14 November 2026, 18:00", "Cancel Cy Cole’s invitation"]
+        ["Cy Cole", "Saturday 14 November 2026, 18:00", "Cancel Cy Cole’s invitation"]
     ]
     page = response.content.decode()
     assert (PLANTED_TOPIC in page, "Large print" in page, "parking space" in page) == (False, False, False)
@@ -1032,7 +1033,8 @@ def test_session_copy_refuses_an_hour_that_happens_twice_and_copies_nothing(worl
 
     assert response.status_code == 400
     assert error_of(response, "start_time") == (
-        "01:00 happens twice on 31 October 2027: the clocks go back an hour that night. Please choose another time."
+        "01:00 happens twice on Sunday 31 October 2027: the clocks go back an hour that night. "
+        "Please choose another time."
     )
     assert TeachingSession.objects.count() == 1
 

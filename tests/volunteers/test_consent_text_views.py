@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from accounts.models import Membership, Organisation, User
+from involvement import formatting
 from involvement.models import ActivityLog
 from tests import factories
 from tests.accounts.test_views import find, h1, messages_on, texts
@@ -93,7 +94,7 @@ def test_purpose_list_shows_the_admins_organisations_wording_and_current_grants(
 
     response = signed_in(charity_admin).get(LIST_URL)
 
-    published = f"{current.published_at:%-d %B %Y}"
+    published = f"{formatting.day(current.published_at)}"
     action = "Publish a new version of “{}” for Charity A"
     assert response.status_code == 200
     assert (h1(response), texts(response, "h2")) == ("Consent wording", ["Charity A"])
@@ -129,8 +130,8 @@ def test_purpose_list_has_a_section_per_organisation_the_user_administers(
 
     assert texts(response, "h2") == ["Charity A", "Charity B"]
     assert [row[1] for row in rows(response) if row[0] == "Share my story with students"] == [
-        "Charity A's wording. Version 1, published " + f"{ConsentText.objects.first().published_at:%-d %B %Y}",
-        "Charity B's wording. Version 1, published " + f"{ConsentText.objects.first().published_at:%-d %B %Y}",
+        "Charity A's wording. Version 1, published " + formatting.day(ConsentText.objects.first().published_at),
+        "Charity B's wording. Version 1, published " + formatting.day(ConsentText.objects.first().published_at),
     ]
     assert len(find(response, "a", href="/consent-texts/charity-b/share-story/new/")) == 1
 

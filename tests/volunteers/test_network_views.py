@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from involvement import formatting
 from involvement.models import ActivityLog
 from tests import factories
 from tests.accounts.test_views import find, h1, messages_on, table_rows, text_of, texts
@@ -123,7 +124,7 @@ def test_network_list_shows_each_volunteer_with_status_perspective_tags_and_expi
     assert response.status_code == 200
     assert h1(response) == "Volunteers of Charity A"
     assert table_rows(response) == [
-        ["Ann Able", f"Paused until {days(20):%-d %B %Y}", "Patient or service user", "—", "0"],
+        ["Ann Able", f"Paused until {formatting.day(days(20))}", "Patient or service user", "—", "0"],
         ["Siân O'Brien", "Active", "Carer", "radiotherapy ; secondary breast cancer", "1"],
         ["Zoë Zander", "Active", "Patient or service user", "—", "0"],
     ]
@@ -434,7 +435,7 @@ def test_network_volunteer_page_shows_the_weekly_grid_and_time_away(world: World
     rows = [[text_of(cell) for cell in row.children if not isinstance(cell, str)] for row in find(grid, "tr")]
     assert rows[0] == ["Day", "Morning", "Afternoon", "Evening"]
     assert rows[1:3] == [["Monday", "—", "—", "—"], ["Tuesday", "Free", "—", "—"]]
-    assert f"{days(3):%-d %B %Y} to {days(5):%-d %B %Y} (treatment)" in texts(response, "li")
+    assert f"{formatting.day(days(3))} to {formatting.day(days(5))} (treatment)" in texts(response, "li")
 
 
 def test_network_volunteer_page_shows_status_history_without_personal_data(world: World) -> None:
@@ -448,7 +449,7 @@ def test_network_volunteer_page_shows_status_history_without_personal_data(world
     response = client.get(page_url(membership))
 
     [history] = [ul for ul in find(response, "ul") if "Application accepted" in text_of(ul)]
-    date = f"{today():%-d %B %Y}"
+    date = f"{formatting.day(today())}"
     assert texts(history, "li") == [f"Application accepted, {date}", f"Paused, {date}", f"Active again, {date}"]
 
 
@@ -475,7 +476,7 @@ def test_network_volunteer_page_shows_consent_state_per_purpose(world: World, si
     [table] = [table for table in find(response, "table") if "Consent, by purpose" in text_of(table)]
     [body] = find(table, "tbody")
     assert [texts(row, "td") for row in find(body, "tr")] == [
-        ["Share my story with students", f"Agreed ({today():%-d %B %Y}, on a paper form by {world.lead})"],
+        ["Share my story with students", f"Agreed ({formatting.day(today())}, on a paper form by {world.lead})"],
         ["Audio or video recording", "Not agreed yet"],
     ]
 

@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.html import Element, parse_html
 
 from accounts.models import Membership, User
+from involvement import formatting
 from involvement.models import ActivityLog
 from tests import factories
 from tests.accounts.test_views import find, h1, messages_on, text_of, texts
@@ -199,7 +200,7 @@ def test_my_volunteering_shows_each_network_in_plain_words(world: World, profile
     assert texts(networks, "p", class_="membership-status") == [
         "Active",
         "Your application is with the lead",
-        "Paused until 3 April 2026",
+        "Paused until Friday 3 April 2026",
         "Paused",
         "You have left",
     ]
@@ -276,7 +277,7 @@ def test_home_sends_a_volunteer_to_review_changed_consent_wording(
         "“please read it again” and choose whether you still agree."
     ]
     assert texts(section(response, "purpose-charity-a-share-story"), "p", class_="consent-state") == [
-        f"Agreed to earlier wording on {datetime.date.today():%-d %B %Y}: please read the new wording"
+        f"Agreed to earlier wording on {formatting.day(datetime.date.today())}: please read the new wording"
     ]
 
 
@@ -614,7 +615,7 @@ def test_availability_page_shows_the_grid_and_time_away(profile: VolunteerProfil
     assert checked_slots(response) == ["1-afternoon", "5-morning"]
     [away_table] = find(response, "table", id="time-away")
     assert [texts(row, "td") for row in find(away_table, "tr")[1:]] == [
-        ["9 March 2026", "20 March 2026", "Holiday", "Remove your time away from 9 March 2026"]
+        ["Monday 9 March 2026", "Friday 20 March 2026", "Holiday", "Remove your time away from Monday 9 March 2026"]
     ]
     assert dict(find(away_table, "a")[0].attributes)["href"] == f"/me/availability/away/{away.pk}/remove/"
     assert texts(response, "a", href=AWAY_URL) == ["Add time away"]
@@ -696,7 +697,7 @@ def test_time_away_add_saves_the_dates(profile: VolunteerProfile, browser) -> No
     assert (page.status_code, h1(page)) == (200, "Add time away")
     assert [dict(field.attributes)["type"] for field in find(page, "input", id="id_starts_on")] == ["text"]
     assert response.redirect_chain == [(AVAILABILITY_URL, 302)]
-    assert messages_on(response) == ["We will not invite you from 10 March 2026 to 12 March 2026."]
+    assert messages_on(response) == ["We will not invite you from Tuesday 10 March 2026 to Thursday 12 March 2026."]
     assert snapshot(profile)["away"] == [(datetime.date(2026, 3, 10), datetime.date(2026, 3, 12), "Treatment")]
 
 
@@ -736,7 +737,7 @@ def test_time_away_remove_asks_then_removes(profile: VolunteerProfile, browser) 
     [main] = find(page, "main")
     assert texts(main, "button") == ["Remove these dates"]
     assert response.redirect_chain == [(AVAILABILITY_URL, 302)]
-    assert messages_on(response) == ["Removed your time away from 9 March 2026 to 20 March 2026."]
+    assert messages_on(response) == ["Removed your time away from Monday 9 March 2026 to Friday 20 March 2026."]
     assert TimeAway.objects.count() == 0
 
 
@@ -760,7 +761,9 @@ def test_pause_with_a_return_date(world: World, profile: VolunteerProfile, brows
 
     assert (page.status_code, h1(page)) == (200, "Take a break")
     assert response.redirect_chain == [(HOME_URL, 302)]
-    assert messages_on(response) == ["You are taking a break. We will not invite you to sessions before 3 April 2026."]
+    assert messages_on(response) == [
+        "You are taking a break. We will not invite you to sessions before Friday 3 April 2026."
+    ]
     assert statuses(profile) == [
         ("Charity A", "paused", datetime.date(2026, 4, 3)),
         ("Charity C", "paused", datetime.date(2026, 4, 3)),
@@ -903,8 +906,8 @@ def test_consent_page_shows_each_purpose_its_wording_and_state(
     assert footer.endswith("Relied on by: Charity A, University A")
     assert [texts(part, "p", class_="consent-state") for part in (health, story, photographs)] == [
         ["Not agreed yet"],
-        ["Agreed on 5 March 2026"],
-        ["Withdrawn on 7 March 2026"],
+        ["Agreed on Thursday 5 March 2026"],
+        ["Withdrawn on Saturday 7 March 2026"],
     ]
     assert [texts(part, "button") for part in (health, story, photographs)] == [
         ["I agree"],
@@ -917,8 +920,8 @@ def test_consent_page_shows_each_purpose_its_wording_and_state(
     assert find(health, "details") == []
     [history] = find(photographs, "details")
     assert [texts(row, "td") for row in find(history, "tr")[1:]] == [
-        ["Withdrawn", "1", "7 March 2026, 09:30", "Online, by the volunteer", "You"],
-        ["Granted", "1", "2 March 2026, 09:30", "Online, by the volunteer", "You"],
+        ["Withdrawn", "1", "Saturday 7 March 2026, 09:30", "Online, by the volunteer", "You"],
+        ["Granted", "1", "Monday 2 March 2026, 09:30", "Online, by the volunteer", "You"],
     ]
 
 
@@ -932,7 +935,7 @@ def test_consent_history_names_staff_who_recorded_paper_consent(
 
     [history] = find(section(response, "purpose-charity-a-share-story"), "details")
     assert [texts(row, "td") for row in find(history, "tr")[1:]] == [
-        ["Granted", "1", "2 March 2026, 09:30", "On a paper form", world.lead.name]
+        ["Granted", "1", "Monday 2 March 2026, 09:30", "On a paper form", world.lead.name]
     ]
 
 
@@ -949,7 +952,7 @@ def test_consent_grant_records_it(
     assert records(profile) == [("share-story", "granted", 1)]
     assert ConsentRecord.objects.get().method == ConsentRecord.Method.ONLINE
     assert texts(section(response, "purpose-charity-a-share-story"), "p", class_="consent-state") == [
-        "Agreed on 2 March 2026"
+        "Agreed on Monday 2 March 2026"
     ]
 
 
@@ -1058,7 +1061,7 @@ def test_consent_new_wording_asks_again(
 
     assert len(find(response, "div", id="review-intro")) == 1
     assert texts(story, "p", class_="consent-state") == [
-        "Agreed to earlier wording on 2 March 2026: please read the new wording"
+        "Agreed to earlier wording on Monday 2 March 2026: please read the new wording"
     ]
     assert texts(story, "p", class_="consent-wording") == [new.text]
     assert texts(story, "button") == ["I agree", "Withdraw my consent"]
@@ -1134,7 +1137,7 @@ def test_consent_in_two_networks_is_granted_and_withdrawn_per_network(
     assert [
         texts(section(granted, f"purpose-{slug}-share-story"), "p", class_="consent-state")
         for slug in ("charity-a", "charity-b")
-    ] == [["Not agreed yet"], [f"Agreed on {datetime.date.today():%-d %B %Y}"]]
+    ] == [["Not agreed yet"], [f"Agreed on {formatting.day(datetime.date.today())}"]]
     assert messages_on(withdrawn) == ["You withdrew your consent to “Share my story with students” for Charity B."]
     assert list(
         ConsentRecord.objects.filter(volunteer=profile).order_by("pk").values_list("text__network__slug", "action")
@@ -1270,7 +1273,7 @@ def test_my_data_page_shows_everything_and_records_the_export(
         "1",
         "Granted",
         "Online, by the volunteer",
-        "2 March 2026, 09:30",
+        "Monday 2 March 2026, 09:30",
     ]
     assert ActivityLog.objects.filter(action="volunteer.data_exported", actor=world.volunteer).count() == 1
     assert texts(response, "a", href=DOWNLOAD_URL) == ["Download my data (JSON file)"]

@@ -72,7 +72,7 @@ def test_warn_expiring_checks_warns_each_lead_of_the_network_once(
     with at(EXPIRES - 30 * DAY):
         assert run(django_capture_on_commit_callbacks) == 1
 
-    subject = f"{name}'s DBS check expires on 1 April 2026"
+    subject = f"{name}'s DBS check expires on Wednesday 1 April 2026"
     assert sent() == [(["lead2@a.example.org"], subject), (["lead@a.example.org"], subject)]
     assert sorted(Notification.objects.values_list("recipient", "template_key", "unique_key")) == sorted(
         [
@@ -144,8 +144,8 @@ def test_warn_expiring_checks_renewal_warns_again_for_the_new_date(
         assert run(django_capture_on_commit_callbacks) == 1
 
     assert [message.subject for message in mail.outbox] == [
-        f"{world.volunteer.name}'s DBS check expires on 1 April 2026",
-        f"{world.volunteer.name}'s DBS check expires on 15 March 2029",
+        f"{world.volunteer.name}'s DBS check expires on Wednesday 1 April 2026",
+        f"{world.volunteer.name}'s DBS check expires on Thursday 15 March 2029",
     ]
 
 

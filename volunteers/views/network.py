@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -243,6 +243,8 @@ class NetworkVolunteerView(MembershipMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         membership: NetworkMembership = context["membership"]
         profile: VolunteerProfile = context["profile"]
+        # Read once for the list and for what is still missing.
+        prefetch_related_objects([membership], "checks")
         context.update(
             experience=list(profile.experience_tags.all()),
             availability=availability_grid(profile),

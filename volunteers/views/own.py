@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from accounts.models import Organisation
+from involvement import formatting
 from involvement.forms_views import FormT, ServiceFormView
 from volunteers.consent_effects import withdrawal_consequences
 from volunteers.forms.own import (
@@ -188,7 +189,7 @@ class TimeAwayAddView(OwnFormView[TimeAwayForm]):
             ends_on=data["ends_on"],
             note=data["note"],
         )
-        return f"We will not invite you from {away.starts_on:%-d %B %Y} to {away.ends_on:%-d %B %Y}."
+        return f"We will not invite you from {formatting.day(away.starts_on)} to {formatting.day(away.ends_on)}."
 
 
 class TimeAwayRemoveView(VolunteerRequiredMixin, TemplateView):
@@ -206,7 +207,7 @@ class TimeAwayRemoveView(VolunteerRequiredMixin, TemplateView):
         away = self.get_away()
         remove_time_away(away=away, actor=self.profile.user)
         messages.success(
-            request, f"Removed your time away from {away.starts_on:%-d %B %Y} to {away.ends_on:%-d %B %Y}."
+            request, f"Removed your time away from {formatting.day(away.starts_on)} to {formatting.day(away.ends_on)}."
         )
         return redirect("volunteers:availability_edit")
 
@@ -230,7 +231,7 @@ class PauseView(OwnFormView[PauseForm]):
         until = form.cleaned_data["until"]
         pause_volunteer(profile=self.profile, actor=self.profile.user, until=until)
         if until:
-            return f"You are taking a break. We will not invite you to sessions before {until:%-d %B %Y}."
+            return f"You are taking a break. We will not invite you to sessions before {formatting.day(until)}."
         return "You are taking a break. We will not invite you to sessions until you come back."
 
 
